@@ -1,0 +1,462 @@
+"""The compiled motion kernel: integrates every rider between SimPy events.
+
+SimPy (race.py) owns the clock and all decisions; it calls :func:`advance` to move the continuous
+state from ``t0`` towards ``t1``.  The kernel stops early at the first *state event* (a watched
+quantity crossing zero: a rider or the derny reaching a mark, a gap opening, a rider passing
+another, a rider's W' allowing an all-out effort to the line) and reports which one and when.
+
+Integration: Heun's method (explicit trapezoid, 2nd order) on a fixed step, cut short exactly at
+segment ends and refined by secant iterations at state events.  Everything a rider does between
+events is a continuous control law (follow a wheel, ride an effort, steer round a wheel that
+blocks a sprint); no decision is taken here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# state columns ---------------------------------------------------------------------------
+SX, SV, SW, SLANE, SE_IN, SE_AERO, SE_ROLL = range(7)
+NSTATE = 7
+# rider parameter columns ---------------------------------------------------------------
+(
+    PR_MEFF,
+    PR_MASS,
+    PR_CDA,
+    PR_CRR,
+    PR_EC,
+    PR_DEV,
+    PR_PMAX,
+    PR_COPT,
+    PR_CP,
+    PR_W0,
+    PR_LANE0,
+) = range(11)
+NPARAM = 11
+# control columns ------------------------------------------------------------------------
+CT_MODE, CT_EFFORT, CT_VCAP, CT_GAPDES, CT_LANE_TGT, CT_TARGET = range(6)
+NCTRL = 6
+MODE_FOLLOW, MODE_EFFORT, MODE_DONE = 0, 1, 2
+# global parameter slots -------------------------------------------------------------------
+(
+    GP_RHO,
+    GP_FW,
+    GP_G,
+    GP_RACE,
+    GP_LAP,
+    GP_B0,
+    GP_B1,
+    GP_B2,
+    GP_B3,
+    GP_R,
+    GP_DV0,
+    GP_DV1,
+    GP_DRAMP,
+    GP_DLANE,
+    GP_BRAKE,
+    GP_KP,
+    GP_TC,
+    GP_FOLLOW,
+    GP_BIKE,
+    GP_DERNY_LEN,
+    GP_INLINE,
+    GP_LAT,
+    GP_ATTACKER,
+    GP_DT,
+) = range(24)
+NGLOBAL = 24
+# derny state slots
+D_X, D_ACTIVE = 0, 1
+# watch kinds
+W_RIDER_MARK, W_DERNY_MARK, W_BREAK, W_PASS, W_SPRINT_READY, W_FIELD_MARK = range(6)
+# outputs: per-rider stats columns
+ST_VMAX, ST_PMAX = 0, 1
+# catch record slots
+CR_T, CR_X, CR_BY, CR_LED = 0, 1, 2, 3
+
+_RIDER_GAP = np.array([0.0, 0.1, 0.5, 1.0, 5.0, 10.0, 20.0])
+_RIDER_LEFT = np.array([0.64, 0.64, 0.65, 0.665, 0.80, 0.90, 1.0])
+_DERNY_GAP = np.array([0.0, 2.64, 10.0, 30.0, 50.0, 80.0])
+_DERNY_LEFT = np.array([0.52, 0.52, 0.77, 0.88, 0.93, 1.0])
+_LINE2 = 0.58
+_LINE3 = 0.52
+_LEADER_LEFT = 0.98
+_LEADER_GAP = 1.0
+
+
+@njit(cache=True, inline="always")
+def _interp(x, xs, ys):
+    n = xs.shape[0]
+    if x <= xs[0]:
+        return ys[0]
+    if x >= xs[n - 1]:
+        return ys[n - 1]
+    for k in range(1, n):
+        if x < xs[k]:
+            f = (x - xs[k - 1]) / (xs[k] - xs[k - 1])
+            return ys[k - 1] + f * (ys[k] - ys[k - 1])
+    return ys[n - 1]
+
+
+@njit(cache=True, inline="always")
+def _in_bend(x, gp):
+    s = x % gp[GP_LAP]
+    return (gp[GP_B0] <= s < gp[GP_B1]) or (gp[GP_B2] <= s < gp[GP_B3])
+
+
+@njit(cache=True, inline="always")
+def derny_speed(xd, gp):
+    f = 1.0
+    if gp[GP_DRAMP] > 0.0:
+        f = min(1.0, max(0.0, xd / gp[GP_DRAMP]))
+    return gp[GP_DV0] + (gp[GP_DV1] - gp[GP_DV0]) * f
+
+
+@njit(cache=True, inline="always")
+def envelope(v, pr):
+    x = v * 60.0 / pr[PR_DEV] / pr[PR_COPT]
+    return max(pr[PR_PMAX] * x * (2.0 - x), 0.0)
+
+
+@njit(cache=True, inline="always")
+def available_power(v, w, pr):
+    env = envelope(v, pr)
+    cp = pr[PR_CP]
+    return min(env, cp) + max(env - cp, 0.0) * max(w, 0.0) / pr[PR_W0]
+
+
+@njit(cache=True)
+def _ahead_in_line(S, C, gp, i):
+    """Nearest rider ahead of ``i`` in line (wheel gap, index); -1 if none."""
+    n = S.shape[0]
+    best = 1e18
+    jb = -1
+    xi = S[i, SX]
+    li = S[i, SLANE]
+    for j in range(n):
+        if j == i or C[j, CT_MODE] == MODE_DONE:
+            continue
+        d = S[j, SX] - xi
+        if d > 0.0 and abs(S[j, SLANE] - li) < gp[GP_INLINE]:
+            g = d - gp[GP_BIKE]
+            if g < best:
+                best = g
+                jb = j
+    return best, jb
+
+
+@njit(cache=True)
+def deriv(S, D, PR, C, gp, dS, P):
+    """Time derivatives of every rider's state and the power each rider rides at."""
+    n = S.shape[0]
+    derny_on = D[D_ACTIVE] > 0.5
+    xd = D[D_X]
+    vd = derny_speed(xd, gp)
+    for i in range(n):
+        for c in range(NSTATE):
+            dS[i, c] = 0.0
+        P[i] = 0.0
+        if C[i, CT_MODE] == MODE_DONE:
+            continue
+        pr = PR[i]
+        x = S[i, SX]
+        v = max(S[i, SV], 0.5)
+        w = S[i, SW]
+        lane = S[i, SLANE]
+        # drafting: nearest object ahead in line
+        g_r, j = _ahead_in_line(S, C, gp, i)
+        left = 1.0
+        if j >= 0:
+            base = _interp(g_r, _RIDER_GAP, _RIDER_LEFT)
+            g2, j2 = _ahead_in_line(S, C, gp, j)
+            tgt = _LINE2
+            if j2 >= 0 and g2 < 1.5:
+                tgt = _LINE3
+            left = 1.0 - (1.0 - base) * (1.0 - tgt) / (1.0 - _RIDER_LEFT[0])
+        g_d = 1e18
+        if derny_on:
+            g_d = xd - gp[GP_DERNY_LEN] - x
+            if g_d > -gp[GP_DERNY_LEN] and abs(lane - gp[GP_DLANE]) < gp[GP_INLINE]:
+                ld = _interp(max(g_d, 0.0), _DERNY_GAP, _DERNY_LEFT)
+                if ld < left:
+                    left = ld
+        # a follower close behind in line shelters the leader a little
+        for k in range(n):
+            if k == i or C[k, CT_MODE] == MODE_DONE:
+                continue
+            gb = x - gp[GP_BIKE] - S[k, SX]
+            if 0.0 < gb < _LEADER_GAP and abs(S[k, SLANE] - lane) < gp[GP_INLINE]:
+                left *= _LEADER_LEFT
+                break
+        f_aero = 0.5 * gp[GP_RHO] * (pr[PR_CDA] * left + gp[GP_FW]) * v * v
+        f_roll = pr[PR_CRR] * pr[PR_MASS] * gp[GP_G] + (91.0 + 8.7 * v) * 1e-3
+        plim = available_power(v, w, pr)
+        ec = pr[PR_EC]
+        mode = C[i, CT_MODE]
+        # speed the rider may not exceed: the derny's, until it leaves
+        vmax = 1e9
+        if derny_on:
+            vmax = vd + gp[GP_KP] * (g_d - C[i, CT_GAPDES])
+        if mode == MODE_EFFORT:
+            p = C[i, CT_EFFORT] * plim
+            if derny_on:
+                pcap = (pr[PR_MEFF] * (vmax - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
+                p = min(p, max(pcap, -gp[GP_BRAKE]))
+        else:
+            vt = C[i, CT_VCAP]
+            tj = int(C[i, CT_TARGET])
+            if tj >= 0 and C[tj, CT_MODE] != MODE_DONE:
+                g_t = S[tj, SX] - gp[GP_BIKE] - x
+                if g_t < gp[GP_FOLLOW]:
+                    vt = min(vt, S[tj, SV] + gp[GP_KP] * (g_t - C[i, CT_GAPDES]))
+            elif j >= 0 and g_r < gp[GP_FOLLOW]:
+                vt = min(vt, S[j, SV] + gp[GP_KP] * (g_r - C[i, CT_GAPDES]))
+            vt = min(vt, vmax)
+            p = (pr[PR_MEFF] * (vt - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
+            p = min(max(p, -gp[GP_BRAKE]), plim)
+        P[i] = p
+        # geometry: above the measurement line a bend is longer
+        geo = 1.0
+        if _in_bend(x, gp):
+            geo = gp[GP_R] / (gp[GP_R] + lane)
+        dS[i, SX] = v * geo
+        dS[i, SV] = (p * ec / v - f_aero - f_roll) / pr[PR_MEFF]
+        cp = pr[PR_CP]
+        if p > cp:
+            dS[i, SW] = -(p - cp)
+        else:
+            dS[i, SW] = (cp - p) * (pr[PR_W0] - w) / pr[PR_W0]
+        dl = (C[i, CT_LANE_TGT] - lane) / 0.25
+        dS[i, SLANE] = min(max(dl, -gp[GP_LAT]), gp[GP_LAT])
+        dS[i, SE_IN] = p * ec
+        dS[i, SE_AERO] = f_aero * v
+        dS[i, SE_ROLL] = f_roll * v
+
+
+@njit(cache=True)
+def steer(S, C, PR, gp):
+    """Lane targets: a rider on an effort swings out round a slower wheel that blocks it and
+    drops back to its own line once clear.  A steering reflex, not a tactical decision."""
+    n = S.shape[0]
+    for i in range(n):
+        if C[i, CT_MODE] != MODE_EFFORT:
+            continue
+        g, j = _ahead_in_line(S, C, gp, i)
+        if j >= 0 and g < 3.0 and S[j, SV] <= S[i, SV] + 0.5:
+            C[i, CT_LANE_TGT] = S[j, SLANE] + 2.0 * gp[GP_INLINE]
+            continue
+        # clear to drop down?  nobody overlapping on the inside
+        blocked = False
+        for k in range(n):
+            if k == i or C[k, CT_MODE] == MODE_DONE:
+                continue
+            dx = S[k, SX] - S[i, SX]
+            if -gp[GP_BIKE] - 1.0 < dx < gp[GP_BIKE] + 1.0 and S[k, SLANE] < S[i, SLANE]:
+                blocked = True
+                break
+        if not blocked:
+            C[i, CT_LANE_TGT] = PR[i, PR_LANE0]
+
+
+@njit(cache=True)
+def watch_value(kind, a, b, val, S, D, PR, C, gp):
+    """The watched quantity; the event fires when it crosses zero from below."""
+    n = S.shape[0]
+    if kind == W_RIDER_MARK:
+        return S[a, SX] - val
+    if kind == W_DERNY_MARK:
+        return D[D_X] - val
+    if kind == W_FIELD_MARK:
+        m = -1e18
+        for i in range(n):
+            if S[i, SX] > m:
+                m = S[i, SX]
+        return m - val
+    if kind == W_BREAK:
+        if D[D_ACTIVE] > 0.5:
+            return -1.0
+        m1 = -1e18
+        m2 = -1e18
+        for i in range(n):
+            if C[i, CT_MODE] == MODE_DONE:
+                continue
+            x = S[i, SX]
+            if x > m1:
+                m2 = m1
+                m1 = x
+            elif x > m2:
+                m2 = x
+        return (m1 - m2) - val
+    if kind == W_PASS:
+        return S[a, SX] - S[b, SX] - val
+    if kind == W_SPRINT_READY:
+        pr = PR[a]
+        v = S[a, SV]
+        spare = envelope(v, pr) - pr[PR_CP]
+        if spare <= 1.0:
+            return -1.0
+        tau = S[a, SW] / spare
+        return v * tau * val - (gp[GP_RACE] - S[a, SX])
+    return -1.0
+
+
+@njit(cache=True)
+def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2):
+    deriv(S, D, PR, C, gp, k1, P1)
+    n = S.shape[0]
+    derny_on = D[D_ACTIVE] > 0.5
+    vd1 = derny_speed(D[D_X], gp)
+    for i in range(n):
+        for c in range(NSTATE):
+            S1[i, c] = S[i, c] + h * k1[i, c]
+    xd0 = D[D_X]
+    if derny_on:
+        D[D_X] = xd0 + h * vd1
+    deriv(S1, D, PR, C, gp, k2, P2)
+    for i in range(n):
+        for c in range(NSTATE):
+            S[i, c] = S[i, c] + 0.5 * h * (k1[i, c] + k2[i, c])
+    if derny_on:
+        D[D_X] = xd0 + 0.5 * h * (vd1 + derny_speed(xd0 + h * vd1, gp))
+
+
+@njit(cache=True)
+def advance(
+    S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr_t, tr, tr_n
+):
+    """Integrate from ``t0`` to at most ``t1``; return (t, index of the fired watch or -1).
+
+    Records as it goes (no decisions): each rider's crossing time of each mark in ``marks``
+    (``lapt``), every rider's position when the first rider crosses a mark (``lapx``), top speed
+    and peak power (``stats``), the first catch of the attacker (``catch``) and, when ``tr`` has
+    room, a trace row per step (``tr_t``, ``tr``; ``tr_n[0]`` counts rows).
+    """
+    n = S.shape[0]
+    nw = WK.shape[0]
+    nm = marks.shape[0]
+    dt = gp[GP_DT]
+    S0 = np.empty_like(S)
+    S1 = np.empty_like(S)
+    k1 = np.empty_like(S)
+    k2 = np.empty_like(S)
+    P1 = np.empty(n)
+    P2 = np.empty(n)
+    gprev = np.empty(nw)
+    for k in range(nw):
+        gprev[k] = -1.0
+        if WK[k, 3] == 1:
+            gprev[k] = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+            if gprev[k] >= 0.0:
+                return t0, k
+    att = int(gp[GP_ATTACKER])
+    t = t0
+    while t < t1 - 1e-12:
+        h = min(dt, t1 - t)
+        steer(S, C, PR, gp)
+        S0[:, :] = S
+        d0x = D[D_X]
+        _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2)
+        # earliest state event in this step
+        kf = -1
+        th = 2.0
+        for k in range(nw):
+            if WK[k, 3] != 1:
+                continue
+            g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+            if g >= 0.0 and gprev[k] < 0.0:
+                f = gprev[k] / (gprev[k] - g)
+                if f < th:
+                    th = f
+                    kf = k
+        if kf >= 0:
+            # secant refinement of the crossing; state restarts from the step start each time
+            lo = 0.0
+            hi = 1.0
+            glo = gprev[kf]
+            ghi = watch_value(WK[kf, 0], WK[kf, 1], WK[kf, 2], WV[kf], S, D, PR, C, gp)
+            th = min(max(th, 1e-9), 1.0)
+            for _it in range(4):
+                S[:, :] = S0
+                D[D_X] = d0x
+                _step(S, D, PR, C, gp, th * h, S1, k1, k2, P1, P2)
+                g = watch_value(WK[kf, 0], WK[kf, 1], WK[kf, 2], WV[kf], S, D, PR, C, gp)
+                if abs(g) < 1e-9:
+                    break
+                if g < 0.0:
+                    lo = th
+                    glo = g
+                else:
+                    hi = th
+                    ghi = g
+                th = lo + (hi - lo) * (-glo) / (ghi - glo)
+            if g < 0.0:
+                S[:, :] = S0
+                D[D_X] = d0x
+                th = hi
+                _step(S, D, PR, C, gp, th * h, S1, k1, k2, P1, P2)
+            h = th * h
+        tn = t + h
+        # records (interpolated linearly inside the step)
+        xmax0 = -1e18
+        xmax1 = -1e18
+        for i in range(n):
+            if C[i, CT_MODE] == MODE_DONE:
+                continue
+            if S0[i, SX] > xmax0:
+                xmax0 = S0[i, SX]
+            if S[i, SX] > xmax1:
+                xmax1 = S[i, SX]
+            if S[i, SV] > stats[i, ST_VMAX]:
+                stats[i, ST_VMAX] = S[i, SV]
+            if P1[i] > stats[i, ST_PMAX]:
+                stats[i, ST_PMAX] = P1[i]
+            for m in range(nm):
+                if np.isnan(lapt[i, m]) and S0[i, SX] < marks[m] <= S[i, SX]:
+                    f = (marks[m] - S0[i, SX]) / (S[i, SX] - S0[i, SX])
+                    lapt[i, m] = t + f * h
+        for m in range(nm):
+            if np.isnan(lapx[m, 0]) and xmax0 < marks[m] <= xmax1:
+                f = (marks[m] - xmax0) / (xmax1 - xmax0)
+                for i in range(n):
+                    lapx[m, i] = S0[i, SX] + f * (S[i, SX] - S0[i, SX])
+        if att >= 0 and np.isnan(catch[CR_T]) and D[D_ACTIVE] < 0.5:
+            xa = S[att, SX]
+            best = -1e18
+            jb = -1
+            for j in range(n):
+                if j != att and S[j, SX] > best:
+                    best = S[j, SX]
+                    jb = j
+            if catch[CR_LED] < 0.5:
+                if xa - best > 1.0:
+                    catch[CR_LED] = 1.0
+            elif best >= xa and C[att, CT_MODE] != MODE_DONE:
+                catch[CR_T] = tn
+                catch[CR_X] = xa
+                catch[CR_BY] = jb
+        if tr_n[0] < tr_t.shape[0]:
+            r = tr_n[0]
+            tr_t[r] = t
+            for i in range(n):
+                tr[r, i, 0] = S0[i, SX]
+                tr[r, i, 1] = S0[i, SV]
+                tr[r, i, 2] = P1[i]
+                tr[r, i, 3] = S0[i, SW]
+                tr[r, i, 4] = S0[i, SLANE]
+            tr_n[0] = r + 1
+        t = tn
+        if kf >= 0:
+            return t, kf
+        for k in range(nw):
+            if WK[k, 3] == 1:
+                gprev[k] = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+    return max(t, t1), -1
+
+
+def trace_row_fields() -> tuple[str, ...]:
+    """Names of the per-rider trace columns, in order."""
+    return ("x_m", "v_ms", "power_w", "w_bal_j", "lane_m")
+
+
+__all__ = ["advance", "deriv", "available_power", "envelope"]

@@ -1,0 +1,307 @@
+"""The SimPy model of a keirin: the derny, the riders' decisions, the finish.
+
+SimPy owns the clock.  Processes sleep on events; the *motion* process asks the compiled kernel
+(kernel.py) to integrate the riders up to the next scheduled SimPy event, or until a watched
+state event (a mark, a gap, a pass) fires first, and then triggers that event.  Between events
+nothing in Python runs, which is what makes a race take about a millisecond.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from typing import Any
+
+import numpy as np
+import simpy
+
+from . import kernel as K
+from .aero import IN_LINE_M
+from .derny import BIKE_LENGTH_M, DERNY_LENGTH_M
+from .results import Event, Result, build_result
+from .rider import BRAKE_POWER_W, G, WHEEL_FW_M2
+from .scenario import Scenario
+from .tactics import run_tactic
+
+#: Follow controller: a follower aims at the wheel ahead's speed plus ``KP`` per metre of gap
+#: error and closes a speed error in ``TC`` seconds; a wheel further than ``FOLLOW_RANGE_M``
+#: is out of reach.  Calibration choices (smooth, stable, no overshoot at the default step).
+KP = 0.6
+TC = 0.6
+FOLLOW_RANGE_M = 12.0
+#: Lateral speed of a rider changing line (m/s).  Calibration choice.
+LATERAL_MS = 1.0
+#: Longest race the engine will integrate before it calls the scenario broken (s).
+T_LIMIT_S = 900.0
+_MAX_WATCHES = 96
+
+
+class RaceError(RuntimeError):
+    """The race could not be run to the finish (for example a rider that never finishes)."""
+
+
+class Race:
+    """One race: the SimPy environment, the rider state arrays, and the decision API the
+    tactics use (``mark``, ``breakaway``, ``launch``, ...)."""
+
+    def __init__(self, scenario: Scenario, traces: bool = True, dt: float | None = None):
+        self.scenario = sc = scenario
+        self.env = simpy.Environment()
+        n = len(sc.riders)
+        self.n = n
+        self.names = [r.rider.name for r in sc.riders]
+        tr = sc.track
+        self.race_m = sc.laps * tr.lap_m
+        self.dt = float(dt if dt is not None else sc.dt_s)
+        self.bike_length = BIKE_LENGTH_M
+        b = tr.bends()
+        gp = np.zeros(K.NGLOBAL)
+        gp[K.GP_RHO] = sc.air_density
+        gp[K.GP_FW] = WHEEL_FW_M2
+        gp[K.GP_G] = G
+        gp[K.GP_RACE] = self.race_m
+        gp[K.GP_LAP] = tr.lap_m
+        gp[K.GP_B0], gp[K.GP_B1], gp[K.GP_B2], gp[K.GP_B3] = b
+        gp[K.GP_R] = tr.bend_radius_m
+        gp[K.GP_DV0] = sc.derny.start_kmh / 3.6
+        gp[K.GP_DV1] = sc.derny.end_kmh / 3.6
+        gp[K.GP_DRAMP] = self.race_m - sc.derny.ramp_end()
+        gp[K.GP_DLANE] = sc.lane_m
+        gp[K.GP_BRAKE] = BRAKE_POWER_W
+        gp[K.GP_KP] = KP
+        gp[K.GP_TC] = TC
+        gp[K.GP_FOLLOW] = FOLLOW_RANGE_M
+        gp[K.GP_BIKE] = BIKE_LENGTH_M
+        gp[K.GP_DERNY_LEN] = DERNY_LENGTH_M
+        gp[K.GP_INLINE] = IN_LINE_M
+        gp[K.GP_LAT] = LATERAL_MS
+        gp[K.GP_ATTACKER] = -1 if sc.attacker is None else self.names.index(sc.attacker)
+        gp[K.GP_DT] = self.dt
+        self.gp = gp
+        self.PR = np.zeros((n, K.NPARAM))
+        self.S = np.zeros((n, K.NSTATE))
+        self.C = np.zeros((n, K.NCTRL))
+        v0 = sc.derny.start_kmh / 3.6
+        x = -DERNY_LENGTH_M
+        for i, entry in enumerate(sc.riders):
+            r = entry.rider
+            pr = self.PR[i]
+            pr[K.PR_MEFF] = r.effective_mass
+            pr[K.PR_MASS] = r.mass_kg
+            pr[K.PR_CDA] = r.cda_m2
+            pr[K.PR_CRR] = r.crr
+            pr[K.PR_EC] = r.efficiency
+            pr[K.PR_DEV] = r.development_m
+            pr[K.PR_PMAX] = r.pmax_w
+            pr[K.PR_COPT] = r.cadence_opt_rpm
+            pr[K.PR_CP] = r.cp_w
+            pr[K.PR_W0] = r.w_prime_j
+            pr[K.PR_LANE0] = sc.lane_m
+            gap = entry.tactic.follow_gap_m
+            x -= gap
+            self.S[i, K.SX] = x
+            x -= BIKE_LENGTH_M
+            self.S[i, K.SV] = v0
+            self.S[i, K.SW] = r.w_prime_j
+            self.S[i, K.SLANE] = sc.lane_m
+            c = self.C[i]
+            c[K.CT_MODE] = K.MODE_FOLLOW
+            c[K.CT_EFFORT] = 0.0
+            c[K.CT_VCAP] = 1e9
+            c[K.CT_GAPDES] = gap
+            c[K.CT_LANE_TGT] = sc.lane_m
+            c[K.CT_TARGET] = -1
+        self.D = np.array([0.0, 1.0])
+        # records kept by the kernel
+        marks = [k * tr.lap_m for k in range(1, sc.laps)]
+        marks.append(self.race_m - 200.0)
+        marks.append(self.race_m - sc.derny.pull_off_m_to_go)
+        self.marks = np.array(sorted(set(m for m in marks if 0 < m < self.race_m)))
+        self.lapt = np.full((n, len(self.marks)), np.nan)
+        self.lapx = np.full((len(self.marks), n), np.nan)
+        self.stats = np.zeros((n, 2))
+        self.catch = np.array([np.nan, np.nan, -1.0, 0.0])
+        cap = int(T_LIMIT_S / self.dt) + 1000 if traces else 0
+        self.tr_t = np.zeros(cap)
+        self.tr = np.zeros((cap, n, 5))
+        self.tr_n = np.zeros(1, dtype=np.int64)
+        self.traces_on = traces
+        # watches: kind, a, b, active / value / the SimPy event each one triggers
+        self.WK = np.zeros((_MAX_WATCHES, 4), dtype=np.int64)
+        self.WV = np.zeros(_MAX_WATCHES)
+        self._wev: list[simpy.Event | None] = [None] * _MAX_WATCHES
+        self._nw = 0
+        self._cache: dict[tuple, simpy.Event] = {}
+        self.t_state = 0.0
+        self.finish_t = [math.nan] * n
+        self.finish_w = [math.nan] * n
+        self.finished = 0
+        self.events: list[Event] = []
+        self._launched = [False] * n
+        self.chase_started = self.env.event()
+        self.derny_off = self.env.event()
+        self.env.process(self._derny())
+        for i in range(n):
+            fin = self._watch(K.W_RIDER_MARK, i, -1, self.race_m)
+            fin.callbacks.append(self._finish_cb(i))
+        for i, entry in enumerate(sc.riders):
+            self.env.process(run_tactic(self, i, entry.tactic))
+        self._motion_proc = self.env.process(self._motion())
+
+    # --- watches -----------------------------------------------------------------------
+    def _watch(self, kind: int, a: int, b: int, val: float) -> simpy.Event:
+        key = (kind, a, b, val)
+        ev = self._cache.get(key)
+        if ev is not None:
+            return ev
+        k = self._nw
+        if k >= _MAX_WATCHES:
+            raise RaceError("too many pending decisions in one race")
+        self._nw += 1
+        self.WK[k] = (kind, a, b, 1)
+        self.WV[k] = val
+        ev = self.env.event()
+        self._wev[k] = ev
+        self._cache[key] = ev
+        return ev
+
+    def mark(self, i: int, m_to_go: float) -> simpy.Event:
+        """Event: rider ``i`` reaches ``m_to_go`` metres to go."""
+        return self._watch(K.W_RIDER_MARK, i, -1, self.race_m - m_to_go)
+
+    def breakaway(self, gap_m: float) -> simpy.Event:
+        """Event, after the derny has left: the leader is ``gap_m`` clear of the next rider.
+        Its value is the leader's index."""
+        return self._watch(K.W_BREAK, -1, -1, gap_m)
+
+    def passed(self, a: int, b: int, margin_m: float) -> simpy.Event:
+        """Event: rider ``a``'s front wheel is ``margin_m`` ahead of rider ``b``'s."""
+        return self._watch(K.W_PASS, a, b, margin_m)
+
+    def sprint_ready(self, i: int, factor: float = 1.0) -> simpy.Event:
+        """Event: rider ``i``'s W' allows an all-out effort to the line (scaled by ``factor``)."""
+        return self._watch(K.W_SPRINT_READY, i, -1, factor)
+
+    # --- decisions ---------------------------------------------------------------------
+    def log(self, i: int | None, kind: str, detail: str = "") -> None:
+        name = "" if i is None else self.names[i]
+        self.events.append(Event(round(self.env.now, 6), name, kind, detail))
+
+    def launched(self, i: int) -> bool:
+        return self._launched[i]
+
+    def launch(self, i: int, effort: float, kind: str) -> None:
+        """Rider ``i`` goes all out (``effort`` of available power) until the line."""
+        if self.C[i, K.CT_MODE] == K.MODE_DONE or self._launched[i]:
+            return
+        self._launched[i] = True
+        self.C[i, K.CT_MODE] = K.MODE_EFFORT
+        self.C[i, K.CT_EFFORT] = effort
+        self.log(i, kind, f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
+
+    def hesitate(self, i: int, cruise_kmh: float) -> None:
+        """Rider ``i`` lets the wheel go and rides at ``cruise_kmh`` at most."""
+        self.C[i, K.CT_VCAP] = cruise_kmh / 3.6
+        self.log(i, "hesitate", f"{cruise_kmh:.0f} km/h")
+
+    def chase(self, i: int, effort: float) -> None:
+        """Rider ``i`` starts the chase; the others may take its wheel."""
+        self.C[i, K.CT_MODE] = K.MODE_EFFORT
+        self.C[i, K.CT_EFFORT] = effort
+        self.log(i, "chase", f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
+        if not self.chase_started.triggered:
+            self.chase_started.succeed(i)
+
+    def take_wheel(self, i: int, j: int) -> None:
+        """Rider ``i`` follows rider ``j`` at any speed."""
+        self.C[i, K.CT_VCAP] = 1e9
+        self.C[i, K.CT_TARGET] = j
+        self.log(i, "take_wheel", self.names[j])
+
+    def set_gap(self, i: int, gap_m: float) -> None:
+        self.C[i, K.CT_GAPDES] = gap_m
+        self.log(i, "set_gap", f"{gap_m:.1f} m")
+
+    def group_front(self, i: int) -> int | None:
+        """The front rider of the line rider ``i`` rides in (the derny does not count)."""
+        x = self.S[:, K.SX]
+        ahead = [j for j in range(self.n) if x[j] > x[i] and self.C[j, K.CT_MODE] != K.MODE_DONE]
+        if not ahead:
+            return None
+        ahead.sort(key=lambda j: x[j])
+        front = ahead[0]
+        for j in ahead[1:]:
+            if x[j] - x[front] > BIKE_LENGTH_M + FOLLOW_RANGE_M:
+                break
+            front = j
+        return front
+
+    def move_out(self, i: int, extra_kmh: float) -> None:
+        """Swing out a lane and ride ``extra_kmh`` faster than now, past the line."""
+        self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m + 2.0 * IN_LINE_M
+        self.C[i, K.CT_VCAP] = self.S[i, K.SV] + extra_kmh / 3.6
+        self.C[i, K.CT_TARGET] = -1
+        self.log(i, "move_up", f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
+
+    def move_in(self, i: int) -> None:
+        self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m
+        self.C[i, K.CT_VCAP] = 1e9
+        self.log(i, "move_in")
+
+    # --- processes ---------------------------------------------------------------------
+    def _derny(self) -> Generator[Any, Any, None]:
+        off = self._watch(K.W_DERNY_MARK, -1, -1, self.race_m - self.scenario.derny.pull_off_m_to_go)
+        yield off
+        self.D[K.D_ACTIVE] = 0.0
+        self.log(None, "derny_off", f"{self.scenario.derny.pull_off_m_to_go:.0f} m to go")
+        self.derny_off.succeed()
+
+    def _finish_cb(self, i: int):
+        def cb(_ev: simpy.Event) -> None:
+            self.finish_t[i] = self.env.now
+            self.finish_w[i] = float(self.S[i, K.SW])
+            self.C[i, K.CT_MODE] = K.MODE_DONE
+            self.finished += 1
+            self.log(i, "finish", f"{self.env.now:.3f} s")
+
+        return cb
+
+    def _fire(self, k: int) -> None:
+        self.WK[k, 3] = 0
+        ev = self._wev[k]
+        kind = self.WK[k, 0]
+        value: Any = None
+        if kind == K.W_BREAK:
+            x = np.where(self.C[:, K.CT_MODE] != K.MODE_DONE, self.S[:, K.SX], -np.inf)
+            value = int(np.argmax(x))
+            self.log(value, "gap_opened", f"{self.WV[k]:.0f} m")
+        if ev is not None and not ev.triggered:
+            ev.succeed(value)
+
+    def _motion(self) -> Generator[Any, Any, None]:
+        env = self.env
+        while self.finished < self.n:
+            t1 = min(env.peek(), T_LIMIT_S)
+            t, k = K.advance(
+                self.S, self.D, self.PR, self.C, self.gp, self.t_state, t1,
+                self.WK[: self._nw], self.WV[: self._nw], self.marks, self.lapt,
+                self.lapx, self.stats, self.catch, self.tr_t, self.tr, self.tr_n,
+            )  # fmt: skip
+            self.t_state = t
+            if k < 0 and t >= T_LIMIT_S:
+                raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
+            yield env.timeout(max(t - env.now, 0.0))
+            if k >= 0:
+                self._fire(k)
+                yield env.timeout(0.0)
+
+    def run(self) -> Result:
+        """Run the race to the last finisher and gather the result."""
+        self.env.run(until=self._motion_proc)
+        return build_result(self)
+
+
+def simulate(scenario: Scenario, traces: bool = True, dt: float | None = None) -> Result:
+    """Replay ``scenario`` once.  ``traces=False`` skips the per-step traces (faster; used by
+    the Monte Carlo); ``dt`` overrides the kernel step (s)."""
+    return Race(scenario, traces=traces, dt=dt).run()

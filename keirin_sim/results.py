@@ -1,0 +1,223 @@
+"""What a race produced: finish order, margins, lap gaps, the event log and the traces."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .race import Race
+
+
+@dataclass(frozen=True)
+class Event:
+    """One entry of the event log: a decision or a state event."""
+
+    time_s: float
+    rider: str
+    kind: str
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class LapGap:
+    """Gaps when the first rider reaches a lap mark: metres behind that rider at that instant,
+    and seconds later than that rider at the same mark."""
+
+    laps_to_go: float
+    leader: str
+    gap_m: dict[str, float]
+    gap_s: dict[str, float]
+
+
+@dataclass
+class Traces:
+    """Per-step state of every rider: ``t`` (T,), and arrays (T, n) for ``x_m`` (distance from
+    the start line), ``v_ms``, ``power_w`` (at the pedals), ``w_bal_j`` and ``lane_m`` (above
+    the measurement line)."""
+
+    names: list[str]
+    t: np.ndarray
+    x_m: np.ndarray
+    v_ms: np.ndarray
+    power_w: np.ndarray
+    w_bal_j: np.ndarray
+    lane_m: np.ndarray
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """Long (tidy) table: one row per time step and rider."""
+        import pandas as pd
+
+        T, n = self.x_m.shape
+        return pd.DataFrame(
+            {
+                "t_s": np.repeat(self.t, n),
+                "rider": np.tile(np.array(self.names, dtype=object), T),
+                "x_m": self.x_m.ravel(),
+                "v_ms": self.v_ms.ravel(),
+                "power_w": self.power_w.ravel(),
+                "w_bal_j": self.w_bal_j.ravel(),
+                "lane_m": self.lane_m.ravel(),
+            }
+        )
+
+    def to_csv(self, path: str | Path) -> None:
+        """Write the long table as CSV."""
+        self.to_dataframe().to_csv(path, index=False)
+
+
+@dataclass
+class Result:
+    """The outcome of one race (see README for the fields)."""
+
+    scenario: str
+    names: list[str]
+    race_m: float
+    lap_m: float
+    pull_off_m_to_go: float
+    finish_order: list[str]
+    finish_times: dict[str, float]
+    margins: dict[str, float]
+    last_200m_s: dict[str, float]
+    top_speed_kmh: dict[str, float]
+    peak_power_w: dict[str, float]
+    w_left_j: dict[str, float]
+    lap_gaps: list[LapGap]
+    events: list[Event]
+    catch: dict[str, Any] | None
+    traces: Traces | None = None
+    pull_off_time_s: float = math.nan
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def winner(self) -> str:
+        return self.finish_order[0]
+
+    def gap_at(self, laps_to_go: float) -> LapGap:
+        """The lap gap record at ``laps_to_go`` laps to go."""
+        for g in self.lap_gaps:
+            if abs(g.laps_to_go - laps_to_go) < 1e-9:
+                return g
+        raise KeyError(f"no lap gap at {laps_to_go} laps to go")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON: ``finish``, ``lap_gaps``, ``events`` and the rest."""
+        winner_t = self.finish_times[self.finish_order[0]]
+        return {
+            "scenario": self.scenario,
+            "finish": [
+                {
+                    "rider": r,
+                    "position": k + 1,
+                    "time_s": round(self.finish_times[r], 4),
+                    "margin_s": round(self.finish_times[r] - winner_t, 4),
+                    "last_200m_s": round(self.last_200m_s[r], 4),
+                    "top_speed_kmh": round(self.top_speed_kmh[r], 2),
+                    "peak_power_w": round(self.peak_power_w[r], 1),
+                    "w_left_j": round(self.w_left_j[r], 1),
+                }
+                for k, r in enumerate(self.finish_order)
+            ],
+            "lap_gaps": [
+                {
+                    "laps_to_go": g.laps_to_go,
+                    "leader": g.leader,
+                    "gap_m": {k: round(v, 3) for k, v in g.gap_m.items()},
+                    "gap_s": {k: round(v, 4) for k, v in g.gap_s.items()},
+                }
+                for g in self.lap_gaps
+            ],
+            "events": [
+                {"time_s": e.time_s, "rider": e.rider, "kind": e.kind, "detail": e.detail}
+                for e in self.events
+            ],
+            "catch": self.catch,
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent)
+
+
+def build_result(race: Race) -> Result:
+    """Collect a finished :class:`~keirin_sim.race.Race` into a :class:`Result`."""
+    from . import kernel as K
+
+    names = race.names
+    n = race.n
+    ft = {names[i]: race.finish_t[i] for i in range(n)}
+    order = sorted(names, key=lambda r: ft[r])
+    t0 = ft[order[0]]
+    margins = {r: ft[r] - t0 for r in order}
+    marks = list(race.marks)
+    k200 = marks.index(race.race_m - 200.0) if (race.race_m - 200.0) in marks else None
+    last200 = {
+        names[i]: (race.finish_t[i] - race.lapt[i, k200]) if k200 is not None else math.nan
+        for i in range(n)
+    }
+    lap = race.scenario.track.lap_m
+    gaps = []
+    for m, xm in enumerate(marks):
+        ltg = (race.race_m - xm) / lap
+        if abs(ltg - round(ltg)) > 1e-9:
+            continue
+        xs = race.lapx[m]
+        if np.isnan(xs[0]):
+            continue
+        lead = int(np.argmax(xs))
+        tl = race.lapt[lead, m]
+        gaps.append(
+            LapGap(
+                laps_to_go=float(round(ltg)),
+                leader=names[lead],
+                gap_m={names[i]: float(xs[lead] - xs[i]) for i in range(n)},
+                gap_s={names[i]: float(race.lapt[i, m] - tl) for i in range(n)},
+            )
+        )
+    catch = None
+    if not np.isnan(race.catch[K.CR_T]) and race.scenario.attacker is not None:
+        catch = {
+            "attacker": race.scenario.attacker,
+            "time_s": float(race.catch[K.CR_T]),
+            "m_to_go": float(race.race_m - race.catch[K.CR_X]),
+            "by": names[int(race.catch[K.CR_BY])],
+        }
+    traces = None
+    if race.traces_on:
+        T = int(race.tr_n[0])
+        tr = race.tr[:T]
+        traces = Traces(
+            names=list(names),
+            t=race.tr_t[:T].copy(),
+            x_m=tr[:, :, 0].copy(),
+            v_ms=tr[:, :, 1].copy(),
+            power_w=tr[:, :, 2].copy(),
+            w_bal_j=tr[:, :, 3].copy(),
+            lane_m=tr[:, :, 4].copy(),
+        )
+    pull = [e.time_s for e in race.events if e.kind == "derny_off"]
+    return Result(
+        scenario=race.scenario.name,
+        names=list(names),
+        race_m=race.race_m,
+        lap_m=lap,
+        pull_off_m_to_go=race.scenario.derny.pull_off_m_to_go,
+        finish_order=order,
+        finish_times=ft,
+        margins=margins,
+        last_200m_s=last200,
+        top_speed_kmh={names[i]: float(race.stats[i, K.ST_VMAX] * 3.6) for i in range(n)},
+        peak_power_w={names[i]: float(race.stats[i, K.ST_PMAX]) for i in range(n)},
+        w_left_j={names[i]: float(race.finish_w[i]) for i in range(n)},
+        lap_gaps=gaps,
+        events=list(race.events),
+        catch=catch,
+        traces=traces,
+        pull_off_time_s=pull[0] if pull else math.nan,
+    )

@@ -1,0 +1,139 @@
+"""Rider parameters, the power-cadence envelope and W' balance.
+
+Force balance after Martin et al. 1998 (J Appl Biomech 14:276); envelope after Dorel et al. 2005;
+W' balance after Skiba 2015 (differential form).  Sources are in keirin-reference.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+G = 9.81
+#: Inertia of both wheels (kg m^2) and wheel radius (m), Martin et al. 1998.
+WHEEL_INERTIA = 0.14
+WHEEL_RADIUS_M = 0.311
+#: Incremental drag area of spinning wheels (m^2), Martin et al. 1998.
+WHEEL_FW_M2 = 0.0044
+#: Cap on back-pedalling power on a fixed gear (W).  Calibration choice: nobody published it;
+#: it only matters when a follower must slow behind a wheel.
+BRAKE_POWER_W = 500.0
+
+# Limits used to reject absurd scenario values (validation) -------------------------------
+#: Elite male sprinters 82-101 kg plus a 6.8 kg minimum bike (Gardner 2005, UCI).  Women and
+#: juniors go lower; the bounds are generous but exclude nonsense.
+MASS_BOUNDS_KG = (45.0, 130.0)
+#: Lab peak powers up to 2,282 W (Gardner 2005); 2,600 W leaves room above any published value.
+PMAX_BOUNDS_W = (300.0, 2600.0)
+
+
+@dataclass(frozen=True)
+class Rider:
+    """One rider with bike.  Units are SI except cadence (rpm) and development (m/rev).
+
+    Defaults (each sourced in keirin-reference.md):
+    - ``mass_kg`` 95: an elite male sprinter of 82-101 kg (Gardner 2005) plus a 6.8 kg bike.
+    - ``cda_m2`` 0.21: calibration choice; no published value for sprinters, an illustrative
+      track value is 0.19 m^2 and sprinters sit more upright.
+    - ``crr`` 0.0028: inside Martin et al.'s 0.0025-0.0032.
+    - ``efficiency`` 0.977: Martin et al. 1998.
+    - ``development_m`` 8.8: a 110-inch sprint gear, about 8.8 m per pedal revolution.
+    - ``pmax_w`` 1,900: inside the elite range (1,600 +/- 116 W Dorel 2005; 1,729-2,282 W Gardner).
+    - ``cadence_opt_rpm`` 130: Dorel 2005.
+    - ``cp_w`` 450 and ``w_prime_j`` 30,000: calibration choices (no sprinter values are
+      published); they give a 30 s all-out mean of about 1,200 W, well below Pmax.
+    """
+
+    name: str
+    mass_kg: float = 95.0
+    cda_m2: float = 0.21
+    crr: float = 0.0028
+    efficiency: float = 0.977
+    development_m: float = 8.8
+    pmax_w: float = 1900.0
+    cadence_opt_rpm: float = 130.0
+    cp_w: float = 450.0
+    w_prime_j: float = 30000.0
+
+    @property
+    def effective_mass(self) -> float:
+        """Mass plus the wheels' rotational inertia, m + I/r^2 (Martin et al. 1998)."""
+        return self.mass_kg + WHEEL_INERTIA / WHEEL_RADIUS_M**2
+
+    def cadence_rpm(self, v: float | np.ndarray) -> float | np.ndarray:
+        """Cadence on a fixed gear: speed over development."""
+        return np.asarray(v) * 60.0 / self.development_m
+
+    def envelope(self, v: float | np.ndarray) -> float | np.ndarray:
+        """Fresh maximal power at speed ``v``: P = Pmax (c/copt)(2 - c/copt), never negative."""
+        x = self.cadence_rpm(v) / self.cadence_opt_rpm
+        return np.maximum(self.pmax_w * x * (2.0 - x), 0.0)
+
+    def available_power(
+        self, v: float | np.ndarray, w_bal: float | np.ndarray
+    ) -> float | np.ndarray:
+        """Maximal power with W' balance ``w_bal`` left.
+
+        Modelling choice (documented, not a published law): the part of the envelope above CP
+        shrinks in proportion to the W' left, so a long effort fades towards CP and W' can never
+        go negative.  Fatigue lowering the curve follows Dunst & Grueneberger 2021 in spirit.
+        """
+        env = self.envelope(v)
+        base = np.minimum(env, self.cp_w)
+        return base + np.maximum(env - self.cp_w, 0.0) * np.asarray(w_bal) / self.w_prime_j
+
+    def w_balance_rate(self, p: float | np.ndarray, w_bal: float | np.ndarray) -> np.ndarray:
+        """dW'/dt of Skiba 2015: -(P - CP) above CP; (CP - P)(W' - W'bal)/W' below."""
+        p = np.asarray(p, dtype=float)
+        w_bal = np.asarray(w_bal, dtype=float)
+        return np.where(
+            p > self.cp_w,
+            -(p - self.cp_w),
+            (self.cp_w - p) * (self.w_prime_j - w_bal) / self.w_prime_j,
+        )
+
+    def morton_power(self, t_s: float) -> float:
+        """Morton's 3-parameter power-duration curve P(t) = CP + W'/(t + W'/(Pmax - CP))."""
+        return self.cp_w + self.w_prime_j / (t_s + self.w_prime_j / (self.pmax_w - self.cp_w))
+
+    def all_out_mean_power(self, t_s: float, v: float, steps: int = 2000) -> float:
+        """Mean power of an all-out effort of ``t_s`` seconds at constant speed ``v``."""
+        dt = t_s / steps
+        w = self.w_prime_j
+        total = 0.0
+        for _ in range(steps):
+            p = float(self.available_power(v, w))
+            total += p * dt
+            w += float(self.w_balance_rate(p, w)) * dt
+        return total / t_s
+
+
+def solo_speed_for_power(rider: Rider, power_w: float, air_density: float) -> float:
+    """Steady solo speed (m/s) that ``power_w`` at the pedals sustains (Martin et al. 1998)."""
+    lo, hi = 0.1, 40.0
+    for _ in range(80):
+        v = 0.5 * (lo + hi)
+        need = (
+            0.5 * air_density * (rider.cda_m2 + WHEEL_FW_M2) * v**3
+            + rider.crr * rider.mass_kg * G * v
+            + v * (91.0 + 8.7 * v) * 1e-3
+        ) / rider.efficiency
+        if need > power_w:
+            hi = v
+        else:
+            lo = v
+    return 0.5 * (lo + hi)
+
+
+def kmh(v_ms: float) -> float:
+    """m/s to km/h."""
+    return v_ms * 3.6
+
+
+def ms(v_kmh: float) -> float:
+    """km/h to m/s."""
+    return v_kmh / 3.6
+
+
+__all__ = ["Rider", "solo_speed_for_power", "kmh", "ms"]

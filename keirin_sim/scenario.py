@@ -1,0 +1,329 @@
+"""Scenario files: load, validate, and fail with one clear line.
+
+A scenario is a TOML file (see scenarios/tokyo2020_mens_final.toml).  Every problem is reported
+as ``ScenarioError("<file>: <key>: <what is wrong>")``; the CLI prints that line and exits 2.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from dataclasses import dataclass, field, replace
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from .derny import Derny
+from .rider import MASS_BOUNDS_KG, PMAX_BOUNDS_W, Rider
+from .tactics import KINDS, ROLES, Tactic
+from .track import Track
+
+#: Indoor air density (kg/m^3): about 1.15-1.20 for a warm velodrome near sea level
+#: (ideal-gas law at 25-30 deg C, keirin-reference.md section 4); 1.17 is mid-range.
+AIR_DENSITY = 1.17
+#: Riders' line above the measurement line (m): calibration choice, just above the black line
+#: and below the sprinters' line (0.65 m above it).
+LANE_M = 0.25
+#: Kernel step (s): halving it moves no finish time by more than 5 ms (tests/test_race.py).
+DT_S = 0.05
+DEFAULT_SCENARIO = "tokyo2020_mens_final.toml"
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used; the message is one line: file, key, problem."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A rider in a race with its tactic."""
+
+    rider: Rider
+    tactic: Tactic
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """Everything a race needs.  Build it with :func:`load_scenario` or directly."""
+
+    name: str
+    riders: tuple[Entry, ...]
+    track: Track = field(default_factory=Track)
+    derny: Derny = field(default_factory=Derny)
+    laps: int = 6
+    air_density: float = AIR_DENSITY
+    lane_m: float = LANE_M
+    dt_s: float = DT_S
+    attacker: str | None = None
+    reference: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    source: str = "<memory>"
+
+    @property
+    def race_m(self) -> float:
+        return self.laps * self.track.lap_m
+
+    @property
+    def names(self) -> list[str]:
+        return [e.rider.name for e in self.riders]
+
+    def rider_index(self, name: str) -> int:
+        try:
+            return self.names.index(name)
+        except ValueError:
+            raise ScenarioError(f"{self.source}: no rider named {name!r}") from None
+
+    def with_tactic(self, name: str, **changes: Any) -> Scenario:
+        """A copy with rider ``name``'s tactic fields changed."""
+        i = self.rider_index(name)
+        riders = list(self.riders)
+        riders[i] = replace(riders[i], tactic=replace(riders[i].tactic, **changes))
+        return replace(self, riders=tuple(riders))
+
+    def with_rider(self, name: str, **changes: Any) -> Scenario:
+        """A copy with rider ``name``'s physical parameters changed."""
+        i = self.rider_index(name)
+        riders = list(self.riders)
+        riders[i] = replace(riders[i], rider=replace(riders[i].rider, **changes))
+        return replace(self, riders=tuple(riders))
+
+
+# --- validation ----------------------------------------------------------------------------
+# (min, max) of each numeric field; None = no bound on that side.
+RIDER_BOUNDS: dict[str, tuple[float, float]] = {
+    "mass_kg": MASS_BOUNDS_KG,
+    "cda_m2": (0.10, 0.60),
+    "crr": (0.001, 0.02),
+    "efficiency": (0.80, 1.0),
+    "development_m": (4.0, 12.0),
+    "pmax_w": PMAX_BOUNDS_W,
+    "cadence_opt_rpm": (60.0, 200.0),
+    "cp_w": (100.0, 800.0),
+    "w_prime_j": (2000.0, 80000.0),
+}
+TACTIC_BOUNDS: dict[str, tuple[float, float]] = {
+    "launch_m_to_go": (0.0, 5000.0),
+    "wprime_factor": (0.1, 5.0),
+    "attack_m_to_go": (0.0, 5000.0),
+    "hesitation_s": (0.0, 60.0),
+    "gap_trigger_m": (0.5, 100.0),
+    "chase_effort": (0.05, 1.0),
+    "cruise_kmh": (20.0, 75.0),
+    "follow_gap_m": (0.05, 10.0),
+    "move_up_m_to_go": (0.0, 5000.0),
+    "move_up_kmh": (0.5, 20.0),
+    "let_gap_m": (0.05, 30.0),
+    "let_gap_at_m_to_go": (0.0, 5000.0),
+}
+TRACK_BOUNDS = {
+    "lap_m": (130.0, 500.0),
+    "bend_radius_m": (8.0, 60.0),
+    "width_m": (4.0, 15.0),
+    "finish_frac": (0.0, 1.0),
+}
+DERNY_BOUNDS = {
+    "start_kmh": (15.0, 60.0),
+    "end_kmh": (15.0, 70.0),
+    "pull_off_m_to_go": (0.0, 5000.0),
+    "ramp_end_m_to_go": (0.0, 5000.0),
+}
+TOP_BOUNDS = {
+    "laps": (1, 20),
+    "air_density": (0.9, 1.4),
+    "lane_m": (0.0, 3.0),
+    "dt_s": (0.001, 0.2),
+}
+TOP_KEYS = {
+    "name",
+    "attacker",
+    "track",
+    "derny",
+    "rider_defaults",
+    "tactic_defaults",
+    "riders",
+    "reference",
+    *TOP_BOUNDS,
+}
+#: Sections that other modules read (variants for comparisons, uncertainty for Monte Carlo);
+#: kept as raw tables in ``Scenario.extra`` and validated by their readers.
+EXTRA_KEYS: set[str] = {"variants", "uncertainty", "sweep"}
+
+
+def _fail(src: str, key: str, msg: str) -> ScenarioError:
+    return ScenarioError(f"{src}: {key}: {msg}")
+
+
+def _number(src: str, key: str, val: Any, lo: float, hi: float, integer: bool = False) -> float:
+    if isinstance(val, bool) or not isinstance(val, (int, float)):
+        kind = "an integer" if integer else "a number"
+        raise _fail(src, key, f"must be {kind}, got {type(val).__name__} {val!r}")
+    if integer and not isinstance(val, int):
+        raise _fail(src, key, f"must be an integer, got {val!r}")
+    if not math.isfinite(val):
+        raise _fail(src, key, f"must be finite, got {val!r}")
+    if val < lo or val > hi:
+        raise _fail(src, key, f"{val!r} is outside the physical range [{lo:g}, {hi:g}]")
+    return val
+
+
+def _table(src: str, key: str, val: Any) -> dict[str, Any]:
+    if not isinstance(val, dict):
+        raise _fail(src, key, f"must be a table, got {type(val).__name__}")
+    return val
+
+
+def _fields(
+    src: str, prefix: str, table: dict[str, Any], bounds: dict[str, tuple[float, float]],
+    other: dict[str, type | tuple[type, ...]] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    other = other or {}
+    out: dict[str, Any] = {}
+    for k, v in table.items():
+        key = f"{prefix}.{k}" if prefix else k
+        if k in bounds:
+            lo, hi = bounds[k]
+            out[k] = _number(src, key, v, lo, hi, integer=isinstance(lo, int) and k == "laps")
+        elif k in other:
+            if not isinstance(v, other[k]) or (isinstance(v, bool) and bool not in (
+                other[k] if isinstance(other[k], tuple) else (other[k],))):  # fmt: skip
+                raise _fail(src, key, f"must be {_typename(other[k])}, got {v!r}")
+            out[k] = v
+        else:
+            known = ", ".join(sorted([*bounds, *other]))
+            raise _fail(src, key, f"unknown key (known: {known})")
+    return out
+
+
+def _typename(t: type | tuple[type, ...]) -> str:
+    ts = t if isinstance(t, tuple) else (t,)
+    return " or ".join({"str": "a string", "bool": "true or false"}.get(x.__name__, x.__name__)
+                       for x in ts)  # fmt: skip
+
+
+def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
+    """Validate a scenario table (as read from TOML) and build the :class:`Scenario`."""
+    src = source
+    for k in data:
+        if k not in TOP_KEYS and k not in EXTRA_KEYS:
+            raise _fail(src, k, "unknown key")
+    if "name" not in data:
+        raise _fail(src, "name", "missing key")
+    if not isinstance(data["name"], str) or not data["name"].strip():
+        raise _fail(src, "name", "must be a non-empty string")
+    top = _fields(src, "", {k: data[k] for k in TOP_BOUNDS if k in data}, TOP_BOUNDS)
+    if "laps" in data and (isinstance(data["laps"], bool) or not isinstance(data["laps"], int)):
+        raise _fail(src, "laps", f"must be an integer, got {data['laps']!r}")
+    track = Track(**_fields(src, "track", _table(src, "track", data.get("track", {})), TRACK_BOUNDS))
+    if track.straight_m <= 0:
+        raise _fail(src, "track.bend_radius_m", f"{track.bend_radius_m} m bends do not fit a "
+                    f"{track.lap_m} m lap")  # fmt: skip
+    derny = Derny(**_fields(src, "derny", _table(src, "derny", data.get("derny", {})),
+                            DERNY_BOUNDS))  # fmt: skip
+    laps = int(top.get("laps", 6))
+    race_m = laps * track.lap_m
+    if derny.end_kmh < derny.start_kmh:
+        raise _fail(src, "derny.end_kmh", f"{derny.end_kmh} is below start_kmh {derny.start_kmh}")
+    if derny.pull_off_m_to_go >= race_m:
+        raise _fail(src, "derny.pull_off_m_to_go", f"{derny.pull_off_m_to_go} m is not inside "
+                    f"the {race_m:g} m race")  # fmt: skip
+    if derny.ramp_end_m_to_go is not None and not (
+        derny.pull_off_m_to_go <= derny.ramp_end_m_to_go < race_m
+    ):
+        raise _fail(src, "derny.ramp_end_m_to_go", "must lie between the pull-off and the start")
+    rdef = _fields(src, "rider_defaults", _table(src, "rider_defaults",
+                                                data.get("rider_defaults", {})), RIDER_BOUNDS)  # fmt: skip
+    tstr = {"kind": str, "role": str, "launch_on_wprime": bool}
+    tdef = _fields(src, "tactic_defaults", _table(src, "tactic_defaults",
+                   data.get("tactic_defaults", {})), TACTIC_BOUNDS, tstr)  # fmt: skip
+    riders_raw = data.get("riders")
+    if riders_raw is None:
+        raise _fail(src, "riders", "missing key (give 2 to 9 [[riders]] tables)")
+    if not isinstance(riders_raw, list):
+        raise _fail(src, "riders", "must be an array of tables ([[riders]])")
+    if not 2 <= len(riders_raw) <= 9:
+        raise _fail(src, "riders", f"a keirin has 2 to 9 riders, got {len(riders_raw)}")
+    entries = []
+    seen: set[str] = set()
+    for n, raw in enumerate(riders_raw):
+        pre = f"riders[{n}]"
+        raw = dict(_table(src, pre, raw))
+        name = raw.pop("name", None)
+        if name is None:
+            raise _fail(src, f"{pre}.name", "missing key")
+        if not isinstance(name, str) or not name.strip():
+            raise _fail(src, f"{pre}.name", "must be a non-empty string")
+        if name in seen:
+            raise _fail(src, f"{pre}.name", f"duplicate rider name {name!r}")
+        seen.add(name)
+        tac_raw = _table(src, f"{pre}.tactic", raw.pop("tactic", {}))
+        vals = {**rdef, **_fields(src, pre, raw, RIDER_BOUNDS)}
+        rider = Rider(name=name, **vals)
+        if rider.cp_w >= rider.pmax_w:
+            raise _fail(src, f"{pre}.cp_w", f"{rider.cp_w} W must be below pmax_w {rider.pmax_w} W")
+        tvals = {**tdef, **_fields(src, f"{pre}.tactic", tac_raw, TACTIC_BOUNDS, tstr)}
+        tac = Tactic(**tvals)
+        if tac.kind not in KINDS:
+            raise _fail(src, f"{pre}.tactic.kind", f"{tac.kind!r} is not one of {', '.join(KINDS)}")
+        if tac.role not in ROLES:
+            raise _fail(src, f"{pre}.tactic.role", f"{tac.role!r} is not one of {', '.join(ROLES)}")
+        for k in ("launch_m_to_go", "attack_m_to_go", "move_up_m_to_go", "let_gap_at_m_to_go"):
+            val = getattr(tac, k)
+            if val is not None and val >= race_m:
+                raise _fail(src, f"{pre}.tactic.{k}", f"{val} m is beyond the {race_m:g} m race")
+        entries.append(Entry(rider, tac))
+    attacker = data.get("attacker")
+    if attacker is not None:
+        if not isinstance(attacker, str):
+            raise _fail(src, "attacker", f"must be a rider name, got {attacker!r}")
+        if attacker not in seen:
+            raise _fail(src, "attacker", f"{attacker!r} is not one of the riders")
+    reference = _table(src, "reference", data.get("reference", {}))
+    extra = {k: data[k] for k in EXTRA_KEYS if k in data}
+    return Scenario(
+        name=data["name"], riders=tuple(entries), track=track, derny=derny, laps=laps,
+        air_density=float(top.get("air_density", AIR_DENSITY)),
+        lane_m=float(top.get("lane_m", LANE_M)), dt_s=float(top.get("dt_s", DT_S)),
+        attacker=attacker, reference=dict(reference), extra=extra, source=src,
+    )  # fmt: skip
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Read and validate a scenario file; ``None`` loads the shipped Tokyo 2020 final."""
+    if path is None:
+        ref = resources.files("keirin_sim.scenarios").joinpath(DEFAULT_SCENARIO)
+        text = ref.read_text(encoding="utf-8")
+        src = DEFAULT_SCENARIO
+    else:
+        p = Path(path)
+        src = str(path)
+        if not p.is_file():
+            raise ScenarioError(f"{src}: file not found")
+        try:
+            text = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            raise ScenarioError(f"{src}: cannot read: {e}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{src}: not valid TOML: {e}") from None
+    return parse_scenario(data, src)
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the scenario files shipped inside the package."""
+    root = resources.files("keirin_sim.scenarios")
+    return sorted(p.name for p in root.iterdir() if p.name.endswith(".toml"))
+
+
+__all__ = [
+    "Entry",
+    "Scenario",
+    "ScenarioError",
+    "load_scenario",
+    "parse_scenario",
+    "shipped_scenarios",
+]

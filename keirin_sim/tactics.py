@@ -1,0 +1,144 @@
+"""Decision policies.  Each is a SimPy process that sleeps until an event it cares about
+(the derny leaving, a rival opening a gap, a mark, a hesitation running out) and then changes
+what the rider does; the motion kernel carries the choice out until the next decision.
+
+Kinds (``Tactic.kind``):
+
+- ``follow``: hold the wheel ahead; final sprint at ``launch_m_to_go`` or, with
+  ``launch_on_wprime``, the moment W' allows an all-out effort to the line.
+- ``late_sprint``: the same as ``follow`` (named for comparisons), 200 m launch by default.
+- ``attack``: go all out at ``attack_m_to_go`` metres to go, or as the derny pulls off when
+  ``attack_m_to_go`` is ``None``, and ride to the line.
+- ``hesitate_chase``: follow until a rival breaks clear by ``gap_trigger_m``; then soft-pedal at
+  ``cruise_kmh`` for ``hesitation_s``; then chase (``role = "chase"``) unless somebody already
+  has, or take the chaser's wheel (``role = "wheel"``, or a chaser already gone); final sprint
+  as for ``follow``.
+
+Any kind may ``move_up_m_to_go``: swing out and ride past the riders ahead in the line, then
+drop back in.  ``let_gap_m`` at ``let_gap_at_m_to_go`` opens a gap to the wheel ahead (as
+Glaetzer did behind Kenny in Tokyo).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .race import Race
+
+KINDS = ("follow", "late_sprint", "attack", "hesitate_chase")
+ROLES = ("chase", "wheel")
+
+
+@dataclass(frozen=True)
+class Tactic:
+    """A rider's plan.  Distances are metres to go; speeds km/h; times seconds.
+
+    Defaults are calibration choices (tactics are not published quantities): a 200 m launch is
+    the classic final-sprint distance (the keirin's timed last 200 m), a 0.3 m wheel gap is
+    wheel-to-wheel riding, a 5 m gap is when a rival is said to have gone clear.
+    """
+
+    kind: str = "follow"
+    launch_m_to_go: float | None = 200.0
+    launch_on_wprime: bool = False
+    wprime_factor: float = 1.0
+    attack_m_to_go: float | None = None
+    hesitation_s: float = 0.0
+    gap_trigger_m: float = 5.0
+    role: str = "wheel"
+    chase_effort: float = 1.0
+    cruise_kmh: float = 48.0
+    follow_gap_m: float = 0.3
+    move_up_m_to_go: float | None = None
+    move_up_kmh: float = 5.0
+    let_gap_m: float | None = None
+    let_gap_at_m_to_go: float | None = None
+
+
+def run_tactic(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
+    """The SimPy process of rider ``i``: dispatches on ``tac.kind``."""
+    if tac.move_up_m_to_go is not None:
+        race.env.process(_move_up(race, i, tac))
+    if tac.let_gap_m is not None and tac.let_gap_at_m_to_go is not None:
+        race.env.process(_let_gap(race, i, tac))
+    if tac.kind == "attack":
+        yield from _attack(race, i, tac)
+    elif tac.kind == "hesitate_chase":
+        yield from _hesitate_chase(race, i, tac)
+    else:
+        yield from _final_sprint(race, i, tac)
+
+
+def _final_sprint(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
+    """Wait for the launch point (a mark, or W' allowing all-out to the line), then sprint."""
+    yield race.derny_off
+    triggers = []
+    if tac.launch_m_to_go is not None:
+        triggers.append(race.mark(i, tac.launch_m_to_go))
+    if tac.launch_on_wprime:
+        triggers.append(race.sprint_ready(i, tac.wprime_factor))
+    if not triggers:
+        return
+    yield race.env.any_of(triggers)
+    race.launch(i, 1.0, "launch")
+
+
+def _attack(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
+    if tac.attack_m_to_go is None:
+        yield race.derny_off
+    else:
+        yield race.derny_off
+        yield race.mark(i, tac.attack_m_to_go)
+    race.launch(i, 1.0, "attack")
+
+
+def _hesitate_chase(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
+    env = race.env
+    yield race.derny_off
+    sprint = env.process(_final_sprint(race, i, tac))
+    brk = race.breakaway(tac.gap_trigger_m)
+    yield brk | sprint
+    if sprint.triggered or race.launched(i):
+        return
+    leader = brk.value
+    if leader == i:
+        return
+    race.hesitate(i, tac.cruise_kmh)
+    timer = env.timeout(tac.hesitation_s)
+    yield env.any_of([timer, sprint, race.chase_started])
+    if sprint.triggered or race.launched(i):
+        return
+    if race.chase_started.triggered:
+        race.take_wheel(i, race.chase_started.value)
+        return
+    if tac.role == "chase":
+        race.chase(i, tac.chase_effort)
+        return
+    # a rider who never starts the chase waits for someone else to go
+    yield env.any_of([sprint, race.chase_started])
+    if race.chase_started.triggered and not race.launched(i):
+        race.take_wheel(i, race.chase_started.value)
+
+
+def _move_up(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
+    yield race.mark(i, max(tac.move_up_m_to_go or 0.0, 0.0))
+    if race.launched(i):
+        return
+    front = race.group_front(i)
+    if front is None:
+        return
+    race.move_out(i, tac.move_up_kmh)
+    done = race.passed(i, front, race.bike_length + 1.0)
+    yield done | race.env.timeout(30.0)
+    if not race.launched(i):
+        race.move_in(i)
+
+
+def _let_gap(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
+    yield race.mark(i, tac.let_gap_at_m_to_go or 0.0)
+    race.set_gap(i, tac.let_gap_m or 0.0)
+    yield race.derny_off
+    race.set_gap(i, tac.follow_gap_m)
