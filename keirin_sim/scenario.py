@@ -91,6 +91,53 @@ class Scenario:
         riders[i] = replace(riders[i], rider=replace(riders[i].rider, **changes))
         return replace(self, riders=tuple(riders))
 
+    def set_param(self, path: str, value: Any) -> Scenario:
+        """A copy with one parameter changed, named by a dotted path:
+
+        - ``"<rider name>.<field>"``: a rider field (``pmax_w``...) or a tactic field
+          (``launch_m_to_go``...) of that rider;
+        - ``"field.<field>"``: the same field for every rider except the attacker;
+        - ``"all.<field>"``: every rider;
+        - ``"<top-level key>"`` such as ``air_density``, ``derny.end_kmh``, ``track.lap_m``.
+
+        The value is checked against the same physical bounds as a scenario file.
+        """
+        head, _, fld = path.rpartition(".")
+        src = f"{self.source}: parameter {path!r}"
+        if head in ("track", "derny"):
+            bounds = TRACK_BOUNDS if head == "track" else DERNY_BOUNDS
+            if fld not in bounds:
+                raise ScenarioError(f"{src}: unknown {head} field {fld!r}")
+            _number(src, path, value, *bounds[fld])
+            return replace(self, **{head: replace(getattr(self, head), **{fld: value})})
+        if not head:
+            if fld not in TOP_BOUNDS:
+                raise ScenarioError(f"{src}: unknown parameter")
+            lo, hi = TOP_BOUNDS[fld]
+            _number(src, path, value, lo, hi, integer=fld == "laps")
+            return replace(self, **{fld: value})
+        if head == "field":
+            targets = [n for n in self.names if n != self.attacker]
+        elif head == "all":
+            targets = list(self.names)
+        elif head in self.names:
+            targets = [head]
+        else:
+            raise ScenarioError(f"{src}: {head!r} is not a rider, 'field' or 'all'")
+        out = self
+        for name in targets:
+            if fld in RIDER_BOUNDS:
+                _number(src, path, value, *RIDER_BOUNDS[fld])
+                out = out.with_rider(name, **{fld: float(value)})
+            elif fld in TACTIC_BOUNDS:
+                _number(src, path, value, *TACTIC_BOUNDS[fld])
+                out = out.with_tactic(name, **{fld: float(value)})
+            elif fld in ("kind", "role", "launch_on_wprime"):
+                out = out.with_tactic(name, **{fld: value})
+            else:
+                raise ScenarioError(f"{src}: unknown rider or tactic field {fld!r}")
+        return out
+
 
 # --- validation ----------------------------------------------------------------------------
 # (min, max) of each numeric field; None = no bound on that side.

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up a virtualenv in .venv (if missing), install keirin-sim, and replay the Tokyo 2020 men's
+# keirin final: results table, lap gaps, and the gap-over-laps chart in tokyo.png.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+. .venv/bin/activate
+python -m pip install --quiet --upgrade pip
+python -m pip install --quiet -e .
+keirin-sim run --plot tokyo.png "$@"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set up a virtualenv in .venv (if missing), install keirin-sim with its test extras, then lint,
+# check formatting and run the whole test suite (slow suites included).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+. .venv/bin/activate
+python -m pip install --quiet --upgrade pip
+python -m pip install --quiet -e ".[test]"
+ruff check .
+ruff format --check .
+set +e
+python -m pytest -q "$@"
+rc=$?
+set -e
+if [ "$rc" -eq 5 ]; then
+  echo "pytest collected no tests: failing" >&2
+  exit 1
+fi
+exit "$rc"
