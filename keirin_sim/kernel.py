@@ -7,8 +7,8 @@ another, a rider's W' allowing an all-out effort to the line) and reports which 
 
 Integration: Heun's method (explicit trapezoid, 2nd order) on a fixed step, cut short exactly at
 segment ends and refined by secant iterations at state events.  Everything a rider does between
-events is a continuous control law (follow a wheel, ride an effort, steer round a wheel that
-blocks a sprint); no decision is taken here.
+events is a continuous control law (follow a wheel, ride an effort, drift towards a chosen
+line); no decision is taken here.
 """
 
 from __future__ import annotations
@@ -64,8 +64,9 @@ MODE_FOLLOW, MODE_EFFORT, MODE_DONE = 0, 1, 2
     GP_LAT,
     GP_ATTACKER,
     GP_DT,
-) = range(24)
-NGLOBAL = 24
+    GP_LT,
+) = range(25)
+NGLOBAL = 25
 # derny state slots
 D_X, D_ACTIVE = 0, 1
 # watch kinds
@@ -74,6 +75,10 @@ W_RIDER_MARK, W_DERNY_MARK, W_BREAK, W_PASS, W_SPRINT_READY, W_FIELD_MARK = rang
 ST_VMAX, ST_PMAX = 0, 1
 # catch record slots
 CR_T, CR_X, CR_BY, CR_LED = 0, 1, 2, 3
+
+#: Behind the derny the whole field rides a smooth, slowly rising speed: a longer step there
+#: costs no accuracy (checked by the step-convergence test) and saves most of the work.
+DERNY_STEP_FACTOR = 4.0
 
 _RIDER_GAP = np.array([0.0, 0.1, 0.5, 1.0, 5.0, 10.0, 20.0])
 _RIDER_LEFT = np.array([0.64, 0.64, 0.65, 0.665, 0.80, 0.90, 1.0])
@@ -85,7 +90,7 @@ _LEADER_LEFT = 0.98
 _LEADER_GAP = 1.0
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def _interp(x, xs, ys):
     n = xs.shape[0]
     if x <= xs[0]:
@@ -99,13 +104,35 @@ def _interp(x, xs, ys):
     return ys[n - 1]
 
 
-@njit(cache=True, inline="always")
-def _in_bend(x, gp):
-    s = x % gp[GP_LAP]
-    return (gp[GP_B0] <= s < gp[GP_B1]) or (gp[GP_B2] <= s < gp[GP_B3])
+@njit(cache=True, inline="always", error_model="numpy")
+def _ramp(s, a, lt):
+    """0 before ``a - lt/2``, 1 after ``a + lt/2``, linear between."""
+    if lt <= 0.0:
+        return 1.0 if s >= a else 0.0
+    f = (s - a) / lt + 0.5
+    return min(1.0, max(0.0, f))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
+def curvature(x, gp):
+    """Curvature (1/m) of the measurement line at distance ``x``: 1/R in the bends, with linear
+    transitions of ``GP_LT`` metres centred on each end of the arc, so each bend still turns
+    exactly pi radians and a lap at offset d is 2*pi*d longer."""
+    lap = gp[GP_LAP]
+    s = x - lap * np.floor(x / lap)
+    lt = gp[GP_LT]
+    b0 = gp[GP_B0]
+    b1 = gp[GP_B1]
+    b2 = gp[GP_B2]
+    b3 = gp[GP_B3]
+    k = _ramp(s, b0, lt) - _ramp(s, b1, lt) + _ramp(s, b2, lt) - _ramp(s, b3, lt)
+    # ramps that straddle the lap's end (the finish line)
+    k += _ramp(s, b0 + lap, lt) - _ramp(s, b1 + lap, lt)
+    k += _ramp(s, b2 - lap, lt) - _ramp(s, b3 - lap, lt)
+    return k / gp[GP_R]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
 def derny_speed(xd, gp):
     f = 1.0
     if gp[GP_DRAMP] > 0.0:
@@ -113,43 +140,77 @@ def derny_speed(xd, gp):
     return gp[GP_DV0] + (gp[GP_DV1] - gp[GP_DV0]) * f
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def envelope(v, pr):
     x = v * 60.0 / pr[PR_DEV] / pr[PR_COPT]
     return max(pr[PR_PMAX] * x * (2.0 - x), 0.0)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, inline="always", error_model="numpy")
 def available_power(v, w, pr):
     env = envelope(v, pr)
     cp = pr[PR_CP]
     return min(env, cp) + max(env - cp, 0.0) * max(w, 0.0) / pr[PR_W0]
 
 
-@njit(cache=True)
-def _ahead_in_line(S, C, gp, i):
-    """Nearest rider ahead of ``i`` in line (wheel gap, index); -1 if none."""
+@njit(cache=True, inline="always", error_model="numpy")
+def _avail(v, w, PR, i):
+    x = v * 60.0 / PR[i, PR_DEV] / PR[i, PR_COPT]
+    env = max(PR[i, PR_PMAX] * x * (2.0 - x), 0.0)
+    cp = PR[i, PR_CP]
+    return min(env, cp) + max(env - cp, 0.0) * max(w, 0.0) / PR[i, PR_W0]
+
+
+@njit(cache=True, error_model="numpy")
+def _links(S, C, gp, order, rank, ahead, gahead, shelter):
+    """Sort riders by distance (insertion sort: the order barely changes between calls) and
+    find, for each rider, the nearest rider ahead *in line* (index and wheel gap) and whether a
+    follower sits close behind it in line (``shelter``)."""
     n = S.shape[0]
-    best = 1e18
-    jb = -1
-    xi = S[i, SX]
-    li = S[i, SLANE]
-    for j in range(n):
-        if j == i or C[j, CT_MODE] == MODE_DONE:
+    for p in range(1, n):
+        q = order[p]
+        xq = S[q, SX]
+        r = p - 1
+        while r >= 0 and S[order[r], SX] > xq:
+            order[r + 1] = order[r]
+            r -= 1
+        order[r + 1] = q
+    tol = gp[GP_INLINE]
+    bike = gp[GP_BIKE]
+    for p in range(n):
+        rank[order[p]] = p
+    for i in range(n):
+        ahead[i] = -1
+        gahead[i] = 1e18
+        shelter[i] = 0.0
+    for p in range(n):
+        i = order[p]
+        if C[i, CT_MODE] == MODE_DONE:
             continue
-        d = S[j, SX] - xi
-        if d > 0.0 and abs(S[j, SLANE] - li) < gp[GP_INLINE]:
-            g = d - gp[GP_BIKE]
-            if g < best:
-                best = g
-                jb = j
-    return best, jb
+        li = S[i, SLANE]
+        for q in range(p + 1, n):
+            j = order[q]
+            if C[j, CT_MODE] == MODE_DONE:
+                continue
+            if abs(S[j, SLANE] - li) < tol:
+                d = S[j, SX] - S[i, SX]
+                if d > 0.0:
+                    ahead[i] = j
+                    gahead[i] = d - bike
+                    # the leader's benefit fades out between 1 and 2 m of wheel gap and with
+                    # the follower's offset to the side
+                    f = min(1.0, max(0.0, _LEADER_GAP + 1.0 - (d - bike)))
+                    f *= min(1.0, max(0.0, 2.0 * (tol - abs(S[j, SLANE] - li)) / tol))
+                    if f > shelter[j]:
+                        shelter[j] = f
+                    break
 
 
-@njit(cache=True)
-def deriv(S, D, PR, C, gp, dS, P):
+@njit(cache=True, error_model="numpy")
+def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter):
     """Time derivatives of every rider's state and the power each rider rides at."""
     n = S.shape[0]
+    _links(S, C, gp, order, rank, ahead, gahead, shelter)
     derny_on = D[D_ACTIVE] > 0.5
     xd = D[D_X]
     vd = derny_speed(xd, gp)
@@ -159,40 +220,53 @@ def deriv(S, D, PR, C, gp, dS, P):
         P[i] = 0.0
         if C[i, CT_MODE] == MODE_DONE:
             continue
-        pr = PR[i]
         x = S[i, SX]
         v = max(S[i, SV], 0.5)
         w = S[i, SW]
         lane = S[i, SLANE]
-        # drafting: nearest object ahead in line
-        g_r, j = _ahead_in_line(S, C, gp, i)
+        # drafting: the best shelter among the riders just ahead (each weighted by how far
+        # it is off to the side, so shelter fades continuously as lines change)
+        j = ahead[i]
+        g_r = gahead[i]
+        tol = gp[GP_INLINE]
         left = 1.0
         if j >= 0:
-            base = _interp(g_r, _RIDER_GAP, _RIDER_LEFT)
-            g2, j2 = _ahead_in_line(S, C, gp, j)
-            tgt = _LINE2
-            if j2 >= 0 and g2 < 1.5:
-                tgt = _LINE3
-            left = 1.0 - (1.0 - base) * (1.0 - tgt) / (1.0 - _RIDER_LEFT[0])
+            p_i = rank[i]
+            for q in range(p_i + 1, n):
+                jj = order[q]
+                if C[jj, CT_MODE] == MODE_DONE:
+                    continue
+                gg = S[jj, SX] - gp[GP_BIKE] - x
+                if gg > _RIDER_GAP[-1]:
+                    break
+                if gg <= 0.0:
+                    continue
+                lat = min(1.0, max(0.0, 2.0 * (tol - abs(S[jj, SLANE] - lane)) / tol))
+                if lat <= 0.0:
+                    continue
+                base = _interp(gg, _RIDER_GAP, _RIDER_LEFT)
+                tgt = _LINE2
+                if ahead[jj] >= 0:
+                    # third and later in a line: fades in as the wheel ahead closes on its own
+                    f = min(1.0, max(0.0, 2.5 - gahead[jj]))
+                    tgt = _LINE2 + (_LINE3 - _LINE2) * f
+                lj = 1.0 - (1.0 - base) * (1.0 - tgt) / (1.0 - _RIDER_LEFT[0]) * lat
+                if lj < left:
+                    left = lj
         g_d = 1e18
         if derny_on:
             g_d = xd - gp[GP_DERNY_LEN] - x
-            if g_d > -gp[GP_DERNY_LEN] and abs(lane - gp[GP_DLANE]) < gp[GP_INLINE]:
-                ld = _interp(max(g_d, 0.0), _DERNY_GAP, _DERNY_LEFT)
+            if g_d > -gp[GP_DERNY_LEN] and abs(lane - gp[GP_DLANE]) < tol:
+                lat = min(1.0, max(0.0, 2.0 * (tol - abs(lane - gp[GP_DLANE])) / tol))
+                ld = 1.0 - (1.0 - _interp(max(g_d, 0.0), _DERNY_GAP, _DERNY_LEFT)) * lat
                 if ld < left:
                     left = ld
         # a follower close behind in line shelters the leader a little
-        for k in range(n):
-            if k == i or C[k, CT_MODE] == MODE_DONE:
-                continue
-            gb = x - gp[GP_BIKE] - S[k, SX]
-            if 0.0 < gb < _LEADER_GAP and abs(S[k, SLANE] - lane) < gp[GP_INLINE]:
-                left *= _LEADER_LEFT
-                break
-        f_aero = 0.5 * gp[GP_RHO] * (pr[PR_CDA] * left + gp[GP_FW]) * v * v
-        f_roll = pr[PR_CRR] * pr[PR_MASS] * gp[GP_G] + (91.0 + 8.7 * v) * 1e-3
-        plim = available_power(v, w, pr)
-        ec = pr[PR_EC]
+        left *= 1.0 - (1.0 - _LEADER_LEFT) * shelter[i]
+        f_aero = 0.5 * gp[GP_RHO] * (PR[i, PR_CDA] * left + gp[GP_FW]) * v * v
+        f_roll = PR[i, PR_CRR] * PR[i, PR_MASS] * gp[GP_G] + (91.0 + 8.7 * v) * 1e-3
+        plim = _avail(v, w, PR, i)
+        ec = PR[i, PR_EC]
         mode = C[i, CT_MODE]
         # speed the rider may not exceed: the derny's, until it leaves
         vmax = 1e9
@@ -201,7 +275,7 @@ def deriv(S, D, PR, C, gp, dS, P):
         if mode == MODE_EFFORT:
             p = C[i, CT_EFFORT] * plim
             if derny_on:
-                pcap = (pr[PR_MEFF] * (vmax - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
+                pcap = (PR[i, PR_MEFF] * (vmax - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
                 p = min(p, max(pcap, -gp[GP_BRAKE]))
         else:
             vt = C[i, CT_VCAP]
@@ -213,20 +287,20 @@ def deriv(S, D, PR, C, gp, dS, P):
             elif j >= 0 and g_r < gp[GP_FOLLOW]:
                 vt = min(vt, S[j, SV] + gp[GP_KP] * (g_r - C[i, CT_GAPDES]))
             vt = min(vt, vmax)
-            p = (pr[PR_MEFF] * (vt - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
+            p = (PR[i, PR_MEFF] * (vt - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
             p = min(max(p, -gp[GP_BRAKE]), plim)
         P[i] = p
         # geometry: above the measurement line a bend is longer
         geo = 1.0
-        if _in_bend(x, gp):
-            geo = gp[GP_R] / (gp[GP_R] + lane)
+        if lane != 0.0:
+            geo = 1.0 / (1.0 + lane * curvature(x, gp))
         dS[i, SX] = v * geo
-        dS[i, SV] = (p * ec / v - f_aero - f_roll) / pr[PR_MEFF]
-        cp = pr[PR_CP]
+        dS[i, SV] = (p * ec / v - f_aero - f_roll) / PR[i, PR_MEFF]
+        cp = PR[i, PR_CP]
         if p > cp:
             dS[i, SW] = -(p - cp)
         else:
-            dS[i, SW] = (cp - p) * (pr[PR_W0] - w) / pr[PR_W0]
+            dS[i, SW] = (cp - p) * (PR[i, PR_W0] - w) / PR[i, PR_W0]
         dl = (C[i, CT_LANE_TGT] - lane) / 0.25
         dS[i, SLANE] = min(max(dl, -gp[GP_LAT]), gp[GP_LAT])
         dS[i, SE_IN] = p * ec
@@ -234,32 +308,7 @@ def deriv(S, D, PR, C, gp, dS, P):
         dS[i, SE_ROLL] = f_roll * v
 
 
-@njit(cache=True)
-def steer(S, C, PR, gp):
-    """Lane targets: a rider on an effort swings out round a slower wheel that blocks it and
-    drops back to its own line once clear.  A steering reflex, not a tactical decision."""
-    n = S.shape[0]
-    for i in range(n):
-        if C[i, CT_MODE] != MODE_EFFORT:
-            continue
-        g, j = _ahead_in_line(S, C, gp, i)
-        if j >= 0 and g < 3.0 and S[j, SV] <= S[i, SV] + 0.5:
-            C[i, CT_LANE_TGT] = S[j, SLANE] + 2.0 * gp[GP_INLINE]
-            continue
-        # clear to drop down?  nobody overlapping on the inside
-        blocked = False
-        for k in range(n):
-            if k == i or C[k, CT_MODE] == MODE_DONE:
-                continue
-            dx = S[k, SX] - S[i, SX]
-            if -gp[GP_BIKE] - 1.0 < dx < gp[GP_BIKE] + 1.0 and S[k, SLANE] < S[i, SLANE]:
-                blocked = True
-                break
-        if not blocked:
-            C[i, CT_LANE_TGT] = PR[i, PR_LANE0]
-
-
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def watch_value(kind, a, b, val, S, D, PR, C, gp):
     """The watched quantity; the event fires when it crosses zero from below."""
     n = S.shape[0]
@@ -301,9 +350,9 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
     return -1.0
 
 
-@njit(cache=True)
-def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2):
-    deriv(S, D, PR, C, gp, k1, P1)
+@njit(cache=True, error_model="numpy")
+def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter):
+    deriv(S, D, PR, C, gp, k1, P1, order, rank, ahead, gahead, shelter)
     n = S.shape[0]
     derny_on = D[D_ACTIVE] > 0.5
     vd1 = derny_speed(D[D_X], gp)
@@ -313,7 +362,7 @@ def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2):
     xd0 = D[D_X]
     if derny_on:
         D[D_X] = xd0 + h * vd1
-    deriv(S1, D, PR, C, gp, k2, P2)
+    deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter)
     for i in range(n):
         for c in range(NSTATE):
             S[i, c] = S[i, c] + 0.5 * h * (k1[i, c] + k2[i, c])
@@ -321,10 +370,8 @@ def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2):
         D[D_X] = xd0 + 0.5 * h * (vd1 + derny_speed(xd0 + h * vd1, gp))
 
 
-@njit(cache=True)
-def advance(
-    S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr_t, tr, tr_n
-):
+@njit(cache=True, error_model="numpy")
+def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr_t, tr, tr_n):
     """Integrate from ``t0`` to at most ``t1``; return (t, index of the fired watch or -1).
 
     Records as it goes (no decisions): each rider's crossing time of each mark in ``marks``
@@ -343,6 +390,12 @@ def advance(
     P1 = np.empty(n)
     P2 = np.empty(n)
     gprev = np.empty(nw)
+    gnew = np.empty(nw)
+    order = np.arange(n)
+    rank = np.arange(n)
+    ahead = np.empty(n, dtype=np.int64)
+    gahead = np.empty(n)
+    shelter = np.empty(n)
     for k in range(nw):
         gprev[k] = -1.0
         if WK[k, 3] == 1:
@@ -352,11 +405,13 @@ def advance(
     att = int(gp[GP_ATTACKER])
     t = t0
     while t < t1 - 1e-12:
-        h = min(dt, t1 - t)
-        steer(S, C, PR, gp)
+        h = dt
+        if D[D_ACTIVE] > 0.5:
+            h = dt * DERNY_STEP_FACTOR
+        h = min(h, t1 - t)
         S0[:, :] = S
         d0x = D[D_X]
-        _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2)
+        _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter)
         # earliest state event in this step
         kf = -1
         th = 2.0
@@ -364,6 +419,7 @@ def advance(
             if WK[k, 3] != 1:
                 continue
             g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+            gnew[k] = g
             if g >= 0.0 and gprev[k] < 0.0:
                 f = gprev[k] / (gprev[k] - g)
                 if f < th:
@@ -379,7 +435,9 @@ def advance(
             for _it in range(4):
                 S[:, :] = S0
                 D[D_X] = d0x
-                _step(S, D, PR, C, gp, th * h, S1, k1, k2, P1, P2)
+                _step(
+                    S, D, PR, C, gp, th * h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter
+                )
                 g = watch_value(WK[kf, 0], WK[kf, 1], WK[kf, 2], WV[kf], S, D, PR, C, gp)
                 if abs(g) < 1e-9:
                     break
@@ -390,12 +448,18 @@ def advance(
                     hi = th
                     ghi = g
                 th = lo + (hi - lo) * (-glo) / (ghi - glo)
-            if g < 0.0:
+            if g < -1e-6:
+                # secant did not converge: fall back to the bracket's far end (g >= 0)
                 S[:, :] = S0
                 D[D_X] = d0x
                 th = hi
-                _step(S, D, PR, C, gp, th * h, S1, k1, k2, P1, P2)
+                _step(
+                    S, D, PR, C, gp, th * h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter
+                )
             h = th * h
+        else:
+            for k in range(nw):
+                gprev[k] = gnew[k]
         tn = t + h
         # records (interpolated linearly inside the step)
         xmax0 = -1e18
@@ -448,9 +512,6 @@ def advance(
         t = tn
         if kf >= 0:
             return t, kf
-        for k in range(nw):
-            if WK[k, 3] == 1:
-                gprev[k] = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
     return max(t, t1), -1
 
 

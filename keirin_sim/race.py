@@ -19,7 +19,7 @@ from . import kernel as K
 from .aero import IN_LINE_M
 from .derny import BIKE_LENGTH_M, DERNY_LENGTH_M
 from .results import Event, Result, build_result
-from .rider import BRAKE_POWER_W, G, WHEEL_FW_M2
+from .rider import BRAKE_POWER_W, WHEEL_FW_M2, G
 from .scenario import Scenario
 from .tactics import run_tactic
 
@@ -77,6 +77,7 @@ class Race:
         gp[K.GP_LAT] = LATERAL_MS
         gp[K.GP_ATTACKER] = -1 if sc.attacker is None else self.names.index(sc.attacker)
         gp[K.GP_DT] = self.dt
+        gp[K.GP_LT] = tr.transition_m
         self.gp = gp
         self.PR = np.zeros((n, K.NPARAM))
         self.S = np.zeros((n, K.NSTATE))
@@ -197,7 +198,35 @@ class Race:
         self._launched[i] = True
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
+        self.C[i, K.CT_TARGET] = -1
         self.log(i, kind, f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
+        self._go_round(i)
+
+    def _go_round(self, i: int) -> None:
+        """A rider who goes with riders close ahead in its line swings out above them and
+        drops back to its line once it has passed the front one (a decision at the launch and
+        a state event, so it does not depend on the kernel's step)."""
+        x = self.S[:, K.SX]
+        lane = self.S[:, K.SLANE]
+        boxed = [
+            j
+            for j in range(self.n)
+            if j != i
+            and self.C[j, K.CT_MODE] != K.MODE_DONE
+            and 0.0 < x[j] - x[i] < BIKE_LENGTH_M + FOLLOW_RANGE_M
+            and abs(lane[j] - lane[i]) < IN_LINE_M
+        ]
+        if not boxed:
+            return
+        out = max(max(self.C[j, K.CT_LANE_TGT], lane[j]) for j in boxed) + 2.0 * IN_LINE_M
+        self.C[i, K.CT_LANE_TGT] = out
+        front = max(boxed, key=lambda j: x[j])
+        clear = self.passed(i, front, BIKE_LENGTH_M + 1.0)
+        clear.callbacks.append(lambda _ev: self._drop_in(i))
+
+    def _drop_in(self, i: int) -> None:
+        if self.C[i, K.CT_MODE] != K.MODE_DONE:
+            self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m
 
     def hesitate(self, i: int, cruise_kmh: float) -> None:
         """Rider ``i`` lets the wheel go and rides at ``cruise_kmh`` at most."""
@@ -208,7 +237,9 @@ class Race:
         """Rider ``i`` starts the chase; the others may take its wheel."""
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
+        self.C[i, K.CT_TARGET] = -1
         self.log(i, "chase", f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
+        self._go_round(i)
         if not self.chase_started.triggered:
             self.chase_started.succeed(i)
 
@@ -250,7 +281,9 @@ class Race:
 
     # --- processes ---------------------------------------------------------------------
     def _derny(self) -> Generator[Any, Any, None]:
-        off = self._watch(K.W_DERNY_MARK, -1, -1, self.race_m - self.scenario.derny.pull_off_m_to_go)
+        off = self._watch(
+            K.W_DERNY_MARK, -1, -1, self.race_m - self.scenario.derny.pull_off_m_to_go
+        )
         yield off
         self.D[K.D_ACTIVE] = 0.0
         self.log(None, "derny_off", f"{self.scenario.derny.pull_off_m_to_go:.0f} m to go")

@@ -171,6 +171,7 @@ TRACK_BOUNDS = {
     "bend_radius_m": (8.0, 60.0),
     "width_m": (4.0, 15.0),
     "finish_frac": (0.0, 1.0),
+    "transition_m": (0.0, 30.0),
 }
 DERNY_BOUNDS = {
     "start_kmh": (15.0, 60.0),
@@ -264,7 +265,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     top = _fields(src, "", {k: data[k] for k in TOP_BOUNDS if k in data}, TOP_BOUNDS)
     if "laps" in data and (isinstance(data["laps"], bool) or not isinstance(data["laps"], int)):
         raise _fail(src, "laps", f"must be an integer, got {data['laps']!r}")
-    track = Track(**_fields(src, "track", _table(src, "track", data.get("track", {})), TRACK_BOUNDS))
+    track = Track(
+        **_fields(src, "track", _table(src, "track", data.get("track", {})), TRACK_BOUNDS)
+    )
     if track.straight_m <= 0:
         raise _fail(src, "track.bend_radius_m", f"{track.bend_radius_m} m bends do not fit a "
                     f"{track.lap_m} m lap")  # fmt: skip

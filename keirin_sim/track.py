@@ -25,7 +25,8 @@ class Track:
 
     Defaults: a 250 m track (UCI 3.6.069) with 22 m bends, the common modelling shape of
     keirin-reference.md section 2 (Category 1 tracks have 19-25 m bends; straight lengths are not
-    published).  ``finish_frac`` places the finish line along the home straight: a calibration
+    published).  ``transition_m`` is the length of the curvature ramp at each end of a bend (real
+    tracks use transition curves; the length is a calibration choice).  ``finish_frac`` places the finish line along the home straight: a calibration
     choice (real lines sit near the end of the home straight; the exact spot varies by track).
     """
 
@@ -33,6 +34,7 @@ class Track:
     bend_radius_m: float = 22.0
     width_m: float = 7.5  # Izu Velodrome (keirin-reference.md section 2)
     finish_frac: float = 0.75
+    transition_m: float = 10.0
 
     @property
     def straight_m(self) -> float:
@@ -56,6 +58,24 @@ class Track:
         b = self.bends()
         s = s % self.lap_m
         return b[0] <= s < b[1] or b[2] <= s < b[3]
+
+    def curvature(self, s: float | np.ndarray) -> np.ndarray:
+        """Curvature (1/m) of the measurement line at lap coordinate ``s``: 1/R in the bends,
+        ramping linearly over ``transition_m`` centred on each end of each arc, so each bend
+        turns exactly pi radians (the same law the kernel uses)."""
+        s = np.mod(np.asarray(s, dtype=float), self.lap_m)
+        lt = self.transition_m
+        k = np.zeros_like(s)
+        b = self.bends()
+        for a, e in ((b[0], b[1]), (b[2], b[3])):
+            for sh in (-self.lap_m, 0.0, self.lap_m):
+                if lt > 0:
+                    k += np.clip((s - a - sh) / lt + 0.5, 0, 1) - np.clip(
+                        (s - e - sh) / lt + 0.5, 0, 1
+                    )
+                else:
+                    k += (s >= a + sh).astype(float) - (s >= e + sh).astype(float)
+        return k / self.bend_radius_m
 
     def lap_length(self, offset_m: float) -> float:
         """Distance ridden in one lap at ``offset_m`` above the measurement line."""
