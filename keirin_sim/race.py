@@ -316,10 +316,24 @@ class Race:
         while self.finished < self.n:
             t1 = min(env.peek(), T_LIMIT_S)
             t, k = K.advance(
-                self.S, self.D, self.PR, self.C, self.gp, self.t_state, t1,
-                self.WK[: self._nw], self.WV[: self._nw], self.marks, self.lapt,
-                self.lapx, self.stats, self.catch, self.tr_t, self.tr, self.tr_n,
-            )  # fmt: skip
+                self.S,
+                self.D,
+                self.PR,
+                self.C,
+                self.gp,
+                self.t_state,
+                t1,
+                self.WK[: self._nw],
+                self.WV[: self._nw],
+                self.marks,
+                self.lapt,
+                self.lapx,
+                self.stats,
+                self.catch,
+                self.tr_t,
+                self.tr,
+                self.tr_n,
+            )
             self.t_state = t
             if k < 0 and t >= T_LIMIT_S:
                 raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")

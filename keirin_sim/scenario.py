@@ -225,9 +225,12 @@ def _table(src: str, key: str, val: Any) -> dict[str, Any]:
 
 
 def _fields(
-    src: str, prefix: str, table: dict[str, Any], bounds: dict[str, tuple[float, float]],
+    src: str,
+    prefix: str,
+    table: dict[str, Any],
+    bounds: dict[str, tuple[float, float]],
     other: dict[str, type | tuple[type, ...]] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     other = other or {}
     out: dict[str, Any] = {}
     for k, v in table.items():
@@ -236,8 +239,10 @@ def _fields(
             lo, hi = bounds[k]
             out[k] = _number(src, key, v, lo, hi, integer=isinstance(lo, int) and k == "laps")
         elif k in other:
-            if not isinstance(v, other[k]) or (isinstance(v, bool) and bool not in (
-                other[k] if isinstance(other[k], tuple) else (other[k],))):  # fmt: skip
+            if not isinstance(v, other[k]) or (
+                isinstance(v, bool)
+                and bool not in (other[k] if isinstance(other[k], tuple) else (other[k],))
+            ):
                 raise _fail(src, key, f"must be {_typename(other[k])}, got {v!r}")
             out[k] = v
         else:
@@ -248,8 +253,9 @@ def _fields(
 
 def _typename(t: type | tuple[type, ...]) -> str:
     ts = t if isinstance(t, tuple) else (t,)
-    return " or ".join({"str": "a string", "bool": "true or false"}.get(x.__name__, x.__name__)
-                       for x in ts)  # fmt: skip
+    return " or ".join(
+        {"str": "a string", "bool": "true or false"}.get(x.__name__, x.__name__) for x in ts
+    )
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
@@ -269,26 +275,42 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         **_fields(src, "track", _table(src, "track", data.get("track", {})), TRACK_BOUNDS)
     )
     if track.straight_m <= 0:
-        raise _fail(src, "track.bend_radius_m", f"{track.bend_radius_m} m bends do not fit a "
-                    f"{track.lap_m} m lap")  # fmt: skip
-    derny = Derny(**_fields(src, "derny", _table(src, "derny", data.get("derny", {})),
-                            DERNY_BOUNDS))  # fmt: skip
+        raise _fail(
+            src,
+            "track.bend_radius_m",
+            f"{track.bend_radius_m} m bends do not fit a {track.lap_m} m lap",
+        )
+    derny = Derny(
+        **_fields(src, "derny", _table(src, "derny", data.get("derny", {})), DERNY_BOUNDS)
+    )
     laps = int(top.get("laps", 6))
     race_m = laps * track.lap_m
     if derny.end_kmh < derny.start_kmh:
         raise _fail(src, "derny.end_kmh", f"{derny.end_kmh} is below start_kmh {derny.start_kmh}")
     if derny.pull_off_m_to_go >= race_m:
-        raise _fail(src, "derny.pull_off_m_to_go", f"{derny.pull_off_m_to_go} m is not inside "
-                    f"the {race_m:g} m race")  # fmt: skip
+        raise _fail(
+            src,
+            "derny.pull_off_m_to_go",
+            f"{derny.pull_off_m_to_go} m is not inside the {race_m:g} m race",
+        )
     if derny.ramp_end_m_to_go is not None and not (
         derny.pull_off_m_to_go <= derny.ramp_end_m_to_go < race_m
     ):
         raise _fail(src, "derny.ramp_end_m_to_go", "must lie between the pull-off and the start")
-    rdef = _fields(src, "rider_defaults", _table(src, "rider_defaults",
-                                                data.get("rider_defaults", {})), RIDER_BOUNDS)  # fmt: skip
+    rdef = _fields(
+        src,
+        "rider_defaults",
+        _table(src, "rider_defaults", data.get("rider_defaults", {})),
+        RIDER_BOUNDS,
+    )
     tstr = {"kind": str, "role": str, "launch_on_wprime": bool}
-    tdef = _fields(src, "tactic_defaults", _table(src, "tactic_defaults",
-                   data.get("tactic_defaults", {})), TACTIC_BOUNDS, tstr)  # fmt: skip
+    tdef = _fields(
+        src,
+        "tactic_defaults",
+        _table(src, "tactic_defaults", data.get("tactic_defaults", {})),
+        TACTIC_BOUNDS,
+        tstr,
+    )
     riders_raw = data.get("riders")
     if riders_raw is None:
         raise _fail(src, "riders", "missing key (give 2 to 9 [[riders]] tables)")
@@ -334,11 +356,19 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     reference = _table(src, "reference", data.get("reference", {}))
     extra = {k: data[k] for k in EXTRA_KEYS if k in data}
     return Scenario(
-        name=data["name"], riders=tuple(entries), track=track, derny=derny, laps=laps,
+        name=data["name"],
+        riders=tuple(entries),
+        track=track,
+        derny=derny,
+        laps=laps,
         air_density=float(top.get("air_density", AIR_DENSITY)),
-        lane_m=float(top.get("lane_m", LANE_M)), dt_s=float(top.get("dt_s", DT_S)),
-        attacker=attacker, reference=dict(reference), extra=extra, source=src,
-    )  # fmt: skip
+        lane_m=float(top.get("lane_m", LANE_M)),
+        dt_s=float(top.get("dt_s", DT_S)),
+        attacker=attacker,
+        reference=dict(reference),
+        extra=extra,
+        source=src,
+    )
 
 
 def load_scenario(path: str | Path | None = None) -> Scenario:

@@ -26,8 +26,9 @@ class Track:
     Defaults: a 250 m track (UCI 3.6.069) with 22 m bends, the common modelling shape of
     keirin-reference.md section 2 (Category 1 tracks have 19-25 m bends; straight lengths are not
     published).  ``transition_m`` is the length of the curvature ramp at each end of a bend (real
-    tracks use transition curves; the length is a calibration choice).  ``finish_frac`` places the finish line along the home straight: a calibration
-    choice (real lines sit near the end of the home straight; the exact spot varies by track).
+    tracks use transition curves; the length is a calibration choice).  ``finish_frac`` places
+    the finish line along the home straight: a calibration choice (real lines sit near the end
+    of the home straight; the exact spot varies by track).
     """
 
     lap_m: float = 250.0
