@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import json
 import math
 import os
 import sys
@@ -43,6 +44,8 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 #: Modules that may add subcommands (see the module docstring).
 COMMAND_MODULES: tuple[str, ...] = ("keirin_sim.analysis", "keirin_sim.montecarlo")
+#: Optional command modules that were skipped, with the reason (filled by build_parser).
+SKIPPED: dict[str, str] = {}
 #: Output formats of the charts, by extension.
 CHART_EXTENSIONS = (".png", ".svg", ".pdf")
 #: Range accepted for ``--dt`` (s); the same as a scenario's ``dt_s``.
@@ -94,7 +97,8 @@ def check_output(
         raise CliError(error_line(p, option, "is a directory"))
     parent = p.parent if str(p.parent) else Path(".")
     if not parent.is_dir():
-        raise CliError(error_line(p, option, f"directory {os.fspath(parent)!r} does not exist"))
+        what = "is not a directory" if parent.exists() else "does not exist"
+        raise CliError(error_line(p, option, f"{os.fspath(parent)!r} {what}"))
     if not os.access(parent, os.W_OK | os.X_OK):
         raise CliError(error_line(p, option, f"directory {os.fspath(parent)!r} is not writable"))
     if p.exists() and not os.access(p, os.W_OK):
@@ -137,6 +141,17 @@ def check_riders(names: Iterable[str], known: Sequence[str], source: str, key: s
     return out
 
 
+def json_safe(obj: Any) -> Any:
+    """``obj`` with every NaN or infinite float replaced by ``None`` (strict JSON)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
 def split_names(text: str) -> list[str]:
     """``"A, B,C"`` -> ``["A", "B", "C"]`` (rider lists on the command line)."""
     return [s.strip() for s in text.split(",") if s.strip()]
@@ -147,15 +162,26 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         msg = message
+        unrecognized = "unrecognized arguments: "
+        required = "the following arguments are required: "
         if msg.startswith("argument "):
-            msg = msg[len("argument ") :]
-            head, sep, rest = msg.partition(": ")
-            if sep:
-                head = head.split("/")[-1]
-                msg = f"{head}: {rest}"
-        else:
-            msg = f"arguments: {msg}"
+            head, sep, rest = msg[len("argument ") :].partition(": ")
+            msg = f"{head.split('/')[-1]}: {rest}" if sep else msg
+        elif msg.startswith(unrecognized):
+            msg = f"{msg[len(unrecognized) :]}: unrecognized argument"
+        elif msg.startswith(required):
+            msg = f"{msg[len(required) :]}: missing"
+            if "COMMAND" in msg:
+                msg += f" (commands: {', '.join(self._commands())})"
+        if msg.startswith("COMMAND: invalid choice") and SKIPPED:
+            msg += "; not loaded: " + "; ".join(f"{k} ({v})" for k, v in SKIPPED.items())
         raise CliError(f"{self.prog}: {msg}")
+
+    def _commands(self) -> list[str]:
+        for a in self._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                return list(a.choices)
+        return []
 
 
 def _positive_float(text: str) -> float:
@@ -245,7 +271,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_atomically(csv, result.traces.to_csv)
         written.append(csv)
     if args.json:
-        print(result.to_json())
+        print(json.dumps(json_safe(result.to_dict()), indent=2, allow_nan=False))
     else:
         print(format_result(result))
         for w in written:
@@ -390,8 +416,12 @@ def format_result(result: Result) -> str:
 
 
 # --- entry point ---------------------------------------------------------------------------
-def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
-    """The parser with ``run`` and every subcommand the optional ``modules`` add."""
+def build_parser(modules: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser with ``run`` and every subcommand the optional ``modules`` add (default
+    :data:`COMMAND_MODULES`).  A module that is missing, fails to import or whose
+    ``add_commands`` fails is skipped; why is kept in :data:`SKIPPED` and shown when its
+    command is asked for.  Keep those modules' top-level imports light: they are imported
+    on every start."""
     from . import __version__
 
     parser = _Parser(prog=PROG, description="Discrete-event keirin race simulator.")
@@ -399,14 +429,18 @@ def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentP
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     add_run_command(sub)
-    for name in modules:
+    SKIPPED.clear()
+    for name in COMMAND_MODULES if modules is None else modules:
         try:
             mod = importlib.import_module(name)
-        except ImportError:
-            continue
-        add = getattr(mod, "add_commands", None)
-        if callable(add):
-            add(sub)
+            add = getattr(mod, "add_commands", None)
+            if callable(add):
+                add(sub)
+        except ModuleNotFoundError as e:
+            if e.name != name:  # the module exists but needs something missing
+                SKIPPED[name] = f"{type(e).__name__}: {e}"
+        except Exception as e:  # a broken optional module must not break `run`
+            SKIPPED[name] = f"{type(e).__name__}: {e}"
     return parser
 
 
@@ -419,19 +453,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             args = parser.parse_args(argv)
         except SystemExit as e:  # --help, --version
-            return int(e.code or 0) if not isinstance(e.code, str) else fail(e.code)
-        return int(args.func(args))
+            return _exit_code(e)
+        try:
+            return int(args.func(args))
+        except SystemExit as e:  # a command that exits instead of returning its status
+            return _exit_code(e)
     except (CliError, ScenarioError) as e:
         return fail(str(e))
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `keirin-sim run | head`
+    except BrokenPipeError:  # `keirin-sim run | head`: the reader left; not an error
         try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the final flush
-        except OSError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # silence the flush at exit
+        except (OSError, ValueError):
             pass
         return EXIT_OK
+
+
+def _exit_code(e: SystemExit) -> int:
+    if e.code is None:
+        return EXIT_OK
+    if isinstance(e.code, int):
+        return e.code
+    return fail(str(e.code))
 
 
 if __name__ == "__main__":
