@@ -386,8 +386,8 @@ def format_events(result: Result, window_s: float = 1.0) -> list[str]:
     lines.append((result.finish_times[w], f"{w} wins"))
     out = []
     for t, text in lines:
-        wrapped = textwrap.wrap(text, width=86, subsequent_indent=" " * 4)
-        out.append(f"{t:7.2f} s  " + "\n           ".join(wrapped))
+        wrapped = textwrap.wrap(text, width=88, subsequent_indent="  ")
+        out.append(f"{t:7.2f} s  " + ("\n" + " " * 11).join(wrapped))
     return out
 
 
