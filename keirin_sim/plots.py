@@ -359,6 +359,239 @@ def save(fig: Figure, path: str | Path) -> Path:
 
 
 # --- analysis charts ---
+# Charts of keirin_sim.analysis: the catch against the hesitation, the variants' lead over
+# laps, the attack-point sweep.
+if TYPE_CHECKING:  # pragma: no cover
+    from .analysis import AttackPointSweep, CatchAnalysis, CriticalHesitation, VariantComparison
+
+#: Colours of the analysis charts: caught / not caught, the critical and the real hesitation.
+CAUGHT_COLOR = "#d62728"
+FREE_COLOR = "#2ca02c"
+NOT_CAUGHT_COLOR = "#333333"
+CRITICAL_COLOR = "#111111"
+REFERENCE_COLOR = "#1f77b4"
+
+
+def _m_to_go_marks(
+    ax: Axes, race_m: float, lap_m: float, pull_off_m: float, axis: str, finish: bool = False
+) -> None:
+    """Lap marks on a metres-to-go axis (``axis`` "x" or "y"): dashed lines at 3 and 2 laps to
+    go and the bell, the derny's pull-off solid, labelled on the opposite side (with the
+    finish line at 0 when ``finish``; its line is the caller's)."""
+    line = ax.axhline if axis == "y" else ax.axvline
+    marks: dict[float, list[str]] = {0.0: ["finish line"]} if finish else {}
+    for k, name in ((3, "3 to go"), (2, "2 to go"), (1, "bell")):
+        if k * lap_m < race_m:
+            marks.setdefault(k * lap_m, []).append(name)
+    if 0 < pull_off_m < race_m:
+        key = next((m for m in marks if abs(m - pull_off_m) < 0.5), pull_off_m)
+        marks.setdefault(key, []).append("derny off")
+    lo, hi = sorted(ax.get_ylim() if axis == "y" else ax.get_xlim())
+    shown = {m: v for m, v in marks.items() if lo <= m <= hi}
+    for m, names in shown.items():
+        if m == 0.0 and finish:
+            continue
+        derny = "derny off" in names
+        line(
+            m,
+            color=PULL_OFF_COLOR if derny else MARK_COLOR,
+            linestyle="-" if derny else "--",
+            linewidth=1.2 if derny else 0.9,
+            zorder=1,
+        )
+    if not shown:
+        return
+    pos = sorted(shown)
+    labels = [" / ".join(shown[p]) for p in pos]
+    if axis == "y":
+        sec = ax.secondary_yaxis("right")
+        sec.set_yticks(pos, labels=labels, fontsize=8)
+    else:
+        sec = ax.secondary_xaxis("top")
+        sec.set_xticks(pos, labels=labels, fontsize=8)
+    sec.tick_params(length=0, pad=2, colors="#555555")
+    for s in sec.spines.values():
+        s.set_visible(False)
+
+
+def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = None) -> Figure:
+    """Where the field catches the attacker, against its hesitation (top), and the attacker's
+    margin (bottom).
+
+    Top: the catch point in metres to go (higher = caught earlier), one marker per replay,
+    coloured by the rider who made the catch; replays where he is not caught sit on the finish
+    line as open markers.  The critical hesitation (the catch falls on the line) and the real
+    race's hesitation are marked; the lap marks are labelled on the right.  Bottom: his signed
+    margin (positive = won by, negative = behind the winner).
+    """
+    import textwrap
+
+    rows = sorted(analysis.rows, key=lambda r: r.hesitation_s)
+    fig, (ax, axm) = new_figure(2, 1, figsize=(10.0, 7.0), sharex=True, height_ratios=(2.3, 1.0))
+    h = np.array([r.hesitation_s for r in rows])
+    y = np.array([r.catch_m_to_go if r.caught else np.nan for r in rows], dtype=float)
+    names = list(analysis.names)
+    style = rider_colors(names)
+    ax.axhline(0.0, color=CRITICAL_COLOR, linewidth=2.0, zorder=2)
+    ax.plot(h, np.where(np.isnan(y), 0.0, y), color="#999999", linewidth=1.2, zorder=2)
+    by = [r.caught_by for r in rows if r.caught]
+    for who in sorted(set(by), key=names.index):
+        sel = [i for i, r in enumerate(rows) if r.caught and r.caught_by == who]
+        ax.plot(
+            h[sel], y[sel], "o", color=style[who][0], markersize=6, zorder=3,
+            label=f"caught by {who}",
+        )  # fmt: skip
+    free = [i for i, r in enumerate(rows) if not r.caught]
+    if free:
+        ax.plot(
+            h[free], np.zeros(len(free)), "o", markerfacecolor="white",
+            markeredgecolor=NOT_CAUGHT_COLOR,
+            markeredgewidth=1.5, markersize=6, zorder=4, label="not caught before the line",
+        )  # fmt: skip
+    top = float(np.nanmax(y)) if np.isfinite(y).any() else 0.0
+    top = max(top * 1.12, 60.0)
+    ax.set_ylim(-0.06 * top, top)
+    _m_to_go_marks(ax, analysis.race_m, analysis.lap_m, analysis.pull_off_m_to_go, "y", finish=True)
+    # the two hesitations that matter
+    marks = []
+    if critical is not None and critical.hesitation_s is not None:
+        marks.append((critical.hesitation_s, f"critical: {critical.hesitation_s:.2f} s",
+                      CRITICAL_COLOR, "-"))  # fmt: skip
+    ref = analysis.reference_hesitation_s
+    if ref is not None:
+        marks.append((ref, f"real race: {ref:g} s", REFERENCE_COLOR, ":"))
+    for k, (x, label, color, ls) in enumerate(marks):
+        for a in (ax, axm):
+            a.axvline(x, color=color, linestyle=ls, linewidth=1.6, zorder=2)
+        ax.annotate(
+            label, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -4 - 14 * k),
+            textcoords="offset points", ha="left", va="top", fontsize=9, color=color,
+            fontweight="bold",
+        )  # fmt: skip
+    title = f"{analysis.attacker}: where the field catches him, against its hesitation"
+    style_axes(ax, title=title, ylabel="catch point (m to go)", legend=True)
+    if critical is not None and critical.sentence:
+        text = textwrap.fill(critical.sentence, 105)
+        ax.text(
+            0.0, 1.02, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=9.5,
+            color="#333333",
+        )  # fmt: skip
+        pad = 8 + 13 * (text.count("\n") + 1)
+        ax.set_title(title, loc="left", fontsize=12, fontweight="bold", pad=pad)
+    m = np.array([r.margin_s for r in rows])
+    axm.axhline(0.0, color="#555555", linewidth=1.0)
+    axm.fill_between(h, m, 0.0, where=m >= 0, color=FREE_COLOR, alpha=0.25, linewidth=0,
+                     interpolate=True, label="wins")  # fmt: skip
+    axm.fill_between(h, m, 0.0, where=m < 0, color=CAUGHT_COLOR, alpha=0.25, linewidth=0,
+                     interpolate=True, label="beaten")  # fmt: skip
+    axm.plot(h, m, color="#333333", linewidth=1.4, marker=".", markersize=4)
+    style_axes(
+        axm,
+        xlabel="the field's hesitation before the chase (s)",
+        ylabel="his margin (s)",
+        legend="inside",
+    )
+    return fig
+
+
+def _variant_styles(n: int) -> list[tuple[str, str]]:
+    """Colour and line style per variant: both change, so lines that coincide stay visible."""
+    return [(PALETTE[k % len(PALETTE)], ("-", "--", "-.", ":")[k % 4]) for k in range(n)]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _draw_variants(ax: Axes, comparison: VariantComparison) -> None:
+    laps = comparison.race_m / comparison.lap_m
+    styles = _variant_styles(len(comparison.rows))
+    for (c, ls), row in zip(styles, comparison.rows, strict=True):
+        label = f"{row.name}: {_ordinal(row.position)}, {row.margin_s:+.2f} s"
+        ltg = np.asarray(row.lead_m_to_go) / comparison.lap_m
+        ax.plot(ltg, row.lead_m, color=c, linestyle=ls, linewidth=2.0, label=label, alpha=0.9)
+        if row.gap_over_laps:
+            pts = np.array(row.gap_over_laps)
+            ax.plot(pts[:, 0], pts[:, 1], "o", color=c, markersize=4)
+    ax.axhline(0.0, color="#555555", linewidth=1.0, zorder=1)
+    pull = comparison.pull_off_m_to_go / comparison.lap_m
+    lap_axis(ax, laps, pull, start_laps=min(laps, pull + 1.0))
+    style_axes(
+        ax,
+        title=f"{comparison.rider}: lead over the rest of the field, one line per tactic",
+        ylabel="lead over the next rider (m)\n(below 0: behind the leader)",
+        legend=True,
+    )
+
+
+def variants_chart(comparison: VariantComparison) -> Figure:
+    """The varied rider's lead over the rest of the field against laps to go, one line per
+    variant (dots at the lap marks; positive = ahead of everyone by, negative = behind the
+    leader by); the legend gives each variant's finish and margin."""
+    fig, ax = new_figure(figsize=(11.0, 5.0))
+    _draw_variants(ax, comparison)
+    return fig
+
+
+def _draw_attack_sweep(ax_pos: Axes, ax_m: Axes, sweep: AttackPointSweep) -> None:
+    rows = sorted(sweep.rows, key=lambda r: -r.m_to_go)
+    d = np.array([r.m_to_go for r in rows])
+    pos = np.array([r.position for r in rows])
+    m = np.array([r.margin_s for r in rows])
+    span = max(float(d.max() - d.min()), 50.0)
+    for a in (ax_pos, ax_m):
+        a.set_xlim(float(d.max()) + 0.04 * span, float(d.min()) - 0.04 * span)
+    win = pos == 1
+    ax_pos.plot(d, pos, color="#888888", linewidth=1.0, zorder=2)
+    ax_pos.plot(d[win], pos[win], "o", color=FREE_COLOR, markersize=6, zorder=3, label="wins")
+    ax_pos.plot(d[~win], pos[~win], "o", color=CAUGHT_COLOR, markersize=6, zorder=3,
+                label="beaten")  # fmt: skip
+    n = max(int(pos.max()), 2)
+    ax_pos.set_ylim(n + 0.5, 0.5)
+    ax_pos.set_yticks(range(1, n + 1))
+    _m_to_go_marks(ax_pos, sweep.race_m, sweep.lap_m, sweep.pull_off_m_to_go, "x")
+    style_axes(
+        ax_pos,
+        title=f"{sweep.rider}: finish against the distance to go at which he launches",
+        ylabel="finish position",
+        legend="inside",
+    )
+    ax_m.axhline(0.0, color="#555555", linewidth=1.0)
+    ax_m.fill_between(d, m, 0.0, where=m >= 0, color=FREE_COLOR, alpha=0.25, linewidth=0,
+                      interpolate=True)  # fmt: skip
+    ax_m.fill_between(d, m, 0.0, where=m < 0, color=CAUGHT_COLOR, alpha=0.25, linewidth=0,
+                      interpolate=True)  # fmt: skip
+    ax_m.plot(d, m, color="#333333", linewidth=1.4, marker="o", markersize=3.5)
+    for x in (3, 2, 1):
+        if d.min() <= x * sweep.lap_m <= d.max():
+            ax_m.axvline(x * sweep.lap_m, color=MARK_COLOR, linestyle="--", linewidth=0.9)
+    style_axes(
+        ax_m,
+        xlabel="launch point (m to go)",
+        ylabel="margin (s)\n(+ won by, - behind)",
+    )
+
+
+def attack_point_chart(sweep: AttackPointSweep) -> Figure:
+    """Finish position (top) and signed margin (bottom) of one rider against the distance to
+    go at which he launches (early launches on the left), with the lap marks."""
+    fig, (a, b) = new_figure(2, 1, figsize=(10.0, 6.5), sharex=True, height_ratios=(1.0, 1.2))
+    _draw_attack_sweep(a, b, sweep)
+    return fig
+
+
+def compare_chart(comparison: VariantComparison, sweep: AttackPointSweep | None = None) -> Figure:
+    """``keirin-sim compare``'s chart: :func:`variants_chart`, with the
+    :func:`attack_point_chart` panels below it when a sweep is given."""
+    if sweep is None:
+        return variants_chart(comparison)
+    fig = KeirinFigure(figsize=(11.0, 11.0), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=(1.0, 1.1))
+    _draw_variants(top.subplots(), comparison)
+    a, b = bottom.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1.0, 1.2]})
+    _draw_attack_sweep(a, b, sweep)
+    return fig
 
 
 # --- Monte Carlo charts ---
