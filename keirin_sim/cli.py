@@ -58,6 +58,11 @@ class CliError(Exception):
     ``"<file>: <key>: <what is wrong>"`` (see :func:`error_line`)."""
 
 
+class OutputError(CliError, OSError):
+    """An output file that cannot be written (raised by :func:`write_atomically`); both a
+    :class:`CliError` (one line, exit 2) and an :class:`OSError` for library callers."""
+
+
 def error_line(where: str | os.PathLike[str], key: str, problem: str) -> str:
     """The project's one-line error: ``"<file>: <key>: <problem>"`` (newlines folded)."""
     return " ".join(f"{os.fspath(where)}: {key}: {problem}".split())
@@ -106,23 +111,25 @@ def check_output(
     return p
 
 
-def write_atomically(path: str | os.PathLike[str], writer: Callable[[str], Any]) -> Path:
+def write_atomically(
+    path: str | os.PathLike[str], writer: Callable[[str], Any], key: str = "output"
+) -> Path:
     """Call ``writer(tmp)`` to write a temporary file next to ``path`` (same extension, so
     format-by-extension writers work), then rename it onto ``path``.  On any error, Ctrl-C
     included, the temporary file is removed and ``path`` is untouched.  An ``OSError`` becomes
-    a :class:`CliError` naming the file."""
+    an :class:`OutputError` naming the file."""
     p = Path(path)
     parent = p.parent if str(p.parent) else Path(".")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=f".tmp{p.suffix}", dir=parent)
     except OSError as e:
-        raise CliError(error_line(p, "output", f"cannot write: {e.strerror or e}")) from None
+        raise OutputError(error_line(p, key, f"cannot write: {e.strerror or e}")) from None
     os.close(fd)
     try:
         writer(tmp)
         os.replace(tmp, p)
     except OSError as e:
-        raise CliError(error_line(p, "output", f"cannot write: {e.strerror or e}")) from None
+        raise OutputError(error_line(p, key, f"cannot write: {e.strerror or e}")) from None
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -268,7 +275,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             written.append(speed)
     if csv:
         assert result.traces is not None
-        write_atomically(csv, result.traces.to_csv)
+        write_atomically(csv, result.traces.to_csv, "--traces-csv")
         written.append(csv)
     if args.json:
         print(json.dumps(json_safe(result.to_dict()), indent=2, allow_nan=False))

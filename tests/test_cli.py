@@ -329,7 +329,7 @@ def test_write_failure_leaves_nothing(capsys, tmp_path, monkeypatch):
     monkeypatch.setattr(results.Traces, "to_csv", broken)
     target = tmp_path / "t.csv"
     rc, out, err = run(capsys, "run", "--traces-csv", str(target))
-    assert_one_line_error(rc, out, err, "t.csv", "No space left")
+    assert_one_line_error(rc, out, err, "t.csv", "--traces-csv", "No space left")
     assert files_in(tmp_path) == []
 
 

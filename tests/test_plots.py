@@ -191,3 +191,8 @@ def test_save_accepts_str_path(result, tmp_path):
     p = str(tmp_path / "s.png")
     plots.save(plots.speed_power(result), p)
     assert Path(p).stat().st_size > 0
+
+
+def test_save_failure_is_an_oserror(result, tmp_path):
+    with pytest.raises(OSError, match="missing"):
+        plots.save(plots.gap_over_laps(result), tmp_path / "missing" / "a.png")
