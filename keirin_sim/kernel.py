@@ -35,8 +35,8 @@ NSTATE = 7
 ) = range(11)
 NPARAM = 11
 # control columns ------------------------------------------------------------------------
-CT_MODE, CT_EFFORT, CT_VCAP, CT_GAPDES, CT_LANE_TGT, CT_TARGET = range(6)
-NCTRL = 6
+CT_MODE, CT_EFFORT, CT_VCAP, CT_GAPDES, CT_LANE_TGT, CT_TARGET, CT_VFREE = range(7)
+NCTRL = 7
 MODE_FOLLOW, MODE_EFFORT, MODE_DONE = 0, 1, 2
 # global parameter slots -------------------------------------------------------------------
 (
@@ -278,15 +278,16 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter):
                 pcap = (PR[i, PR_MEFF] * (vmax - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
                 p = min(p, max(pcap, -gp[GP_BRAKE]))
         else:
-            vt = C[i, CT_VCAP]
+            # with no wheel to follow a rider rides its free speed; behind the derny, the derny
+            # sets the pace; a rider told to take a wheel closes on it from any distance
+            vt = 1e9 if derny_on else C[i, CT_VFREE]
             tj = int(C[i, CT_TARGET])
             if tj >= 0 and C[tj, CT_MODE] != MODE_DONE:
                 g_t = S[tj, SX] - gp[GP_BIKE] - x
-                if g_t < gp[GP_FOLLOW]:
-                    vt = min(vt, S[tj, SV] + gp[GP_KP] * (g_t - C[i, CT_GAPDES]))
+                vt = S[tj, SV] + gp[GP_KP] * (g_t - C[i, CT_GAPDES])
             elif j >= 0 and g_r < gp[GP_FOLLOW]:
-                vt = min(vt, S[j, SV] + gp[GP_KP] * (g_r - C[i, CT_GAPDES]))
-            vt = min(vt, vmax)
+                vt = S[j, SV] + gp[GP_KP] * (g_r - C[i, CT_GAPDES])
+            vt = min(vt, C[i, CT_VCAP], vmax)
             p = (PR[i, PR_MEFF] * (vt - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
             p = min(max(p, -gp[GP_BRAKE]), plim)
         P[i] = p
@@ -411,6 +412,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
         h = min(h, t1 - t)
         S0[:, :] = S
         d0x = D[D_X]
+        derny_was_on = D[D_ACTIVE] > 0.5
         _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter)
         # earliest state event in this step
         kf = -1
@@ -508,6 +510,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                 tr[r, i, 2] = P1[i]
                 tr[r, i, 3] = S0[i, SW]
                 tr[r, i, 4] = S0[i, SLANE]
+                tr[r, i, 5] = d0x if derny_was_on else np.nan
             tr_n[0] = r + 1
         t = tn
         if kf >= 0:
@@ -517,7 +520,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
 
 def trace_row_fields() -> tuple[str, ...]:
     """Names of the per-rider trace columns, in order."""
-    return ("x_m", "v_ms", "power_w", "w_bal_j", "lane_m")
+    return ("x_m", "v_ms", "power_w", "w_bal_j", "lane_m", "derny_x_m")
 
 
 __all__ = ["advance", "deriv", "available_power", "envelope"]

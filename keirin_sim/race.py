@@ -112,19 +112,24 @@ class Race:
             c[K.CT_GAPDES] = gap
             c[K.CT_LANE_TGT] = sc.lane_m
             c[K.CT_TARGET] = -1
+            c[K.CT_VFREE] = entry.tactic.cruise_kmh / 3.6
         self.D = np.array([0.0, 1.0])
         # records kept by the kernel
         marks = [k * tr.lap_m for k in range(1, sc.laps)]
         marks.append(self.race_m - 200.0)
         marks.append(self.race_m - sc.derny.pull_off_m_to_go)
-        self.marks = np.array(sorted(set(m for m in marks if 0 < m < self.race_m)))
+        uniq: list[float] = []
+        for m in sorted(marks):
+            if 0 < m < self.race_m and not (uniq and m - uniq[-1] < 1e-6):
+                uniq.append(m)
+        self.marks = np.array(uniq)
         self.lapt = np.full((n, len(self.marks)), np.nan)
         self.lapx = np.full((len(self.marks), n), np.nan)
         self.stats = np.zeros((n, 2))
         self.catch = np.array([np.nan, np.nan, -1.0, 0.0])
         cap = int(T_LIMIT_S / self.dt) + 1000 if traces else 0
         self.tr_t = np.zeros(cap)
-        self.tr = np.zeros((cap, n, 5))
+        self.tr = np.zeros((cap, n, 6))
         self.tr_n = np.zeros(1, dtype=np.int64)
         self.traces_on = traces
         # watches: kind, a, b, active / value / the SimPy event each one triggers
@@ -270,13 +275,14 @@ class Race:
     def move_out(self, i: int, extra_kmh: float) -> None:
         """Swing out a lane and ride ``extra_kmh`` faster than now, past the line."""
         self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m + 2.0 * IN_LINE_M
-        self.C[i, K.CT_VCAP] = self.S[i, K.SV] + extra_kmh / 3.6
+        self.C[i, K.CT_VFREE] = self.S[i, K.SV] + extra_kmh / 3.6
+        self.C[i, K.CT_VCAP] = 1e9
         self.C[i, K.CT_TARGET] = -1
         self.log(i, "move_up", f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
 
     def move_in(self, i: int) -> None:
         self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m
-        self.C[i, K.CT_VCAP] = 1e9
+        self.C[i, K.CT_VFREE] = self.scenario.riders[i].tactic.cruise_kmh / 3.6
         self.log(i, "move_in")
 
     # --- processes ---------------------------------------------------------------------

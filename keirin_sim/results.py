@@ -41,7 +41,7 @@ class LapGap:
 class Traces:
     """Per-step state of every rider: ``t`` (T,), and arrays (T, n) for ``x_m`` (distance from
     the start line), ``v_ms``, ``power_w`` (at the pedals), ``w_bal_j`` and ``lane_m`` (above
-    the measurement line)."""
+    the measurement line); ``derny_x_m`` (T,) is the derny's front wheel, NaN once it has left."""
 
     names: list[str]
     t: np.ndarray
@@ -50,6 +50,7 @@ class Traces:
     power_w: np.ndarray
     w_bal_j: np.ndarray
     lane_m: np.ndarray
+    derny_x_m: np.ndarray | None = None
 
     def to_dataframe(self) -> pd.DataFrame:
         """Long (tidy) table: one row per time step and rider."""
@@ -94,6 +95,9 @@ class Result:
     catch: dict[str, Any] | None
     traces: Traces | None = None
     pull_off_time_s: float = math.nan
+    #: per rider: work delivered to the wheel, drag, rolling (with bearings) and kinetic energy
+    #: change (J), start to finish; the first equals the sum of the other three.
+    energy_j: dict[str, dict[str, float]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -156,7 +160,8 @@ def build_result(race: Race) -> Result:
     t0 = ft[order[0]]
     margins = {r: ft[r] - t0 for r in order}
     marks = list(race.marks)
-    k200 = marks.index(race.race_m - 200.0) if (race.race_m - 200.0) in marks else None
+    near = [k for k, m in enumerate(marks) if abs(m - (race.race_m - 200.0)) < 1e-6]
+    k200 = near[0] if near else None
     last200 = {
         names[i]: (race.finish_t[i] - race.lapt[i, k200]) if k200 is not None else math.nan
         for i in range(n)
@@ -200,8 +205,20 @@ def build_result(race: Race) -> Result:
             power_w=tr[:, :, 2].copy(),
             w_bal_j=tr[:, :, 3].copy(),
             lane_m=tr[:, :, 4].copy(),
+            derny_x_m=tr[:, 0, 5].copy(),
         )
     pull = [e.time_s for e in race.events if e.kind == "derny_off"]
+    meff = race.PR[:, K.PR_MEFF]
+    v0 = race.scenario.derny.start_kmh / 3.6
+    energy = {
+        names[i]: {
+            "wheel_work_j": float(race.S[i, K.SE_IN]),
+            "drag_j": float(race.S[i, K.SE_AERO]),
+            "rolling_j": float(race.S[i, K.SE_ROLL]),
+            "kinetic_change_j": float(0.5 * meff[i] * (race.S[i, K.SV] ** 2 - v0**2)),
+        }
+        for i in range(n)
+    }
     return Result(
         scenario=race.scenario.name,
         names=list(names),
@@ -220,4 +237,5 @@ def build_result(race: Race) -> Result:
         catch=catch,
         traces=traces,
         pull_off_time_s=pull[0] if pull else math.nan,
+        energy_j=energy,
     )

@@ -1,0 +1,169 @@
+"""The SimPy model: the Tokyo 2020 replay targets and the engine's behaviour."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from keirin_sim import RaceError, Tactic, simulate
+from keirin_sim.race import Race
+from keirin_sim.rider import Rider
+from keirin_sim.scenario import Entry, Scenario, parse_scenario
+from keirin_sim.track import Track
+
+
+def test_tokyo_podium_is_kenny_awang_lavreysen(tokyo_result):
+    assert tokyo_result.finish_order[:3] == ["Jason Kenny", "Azizulhasni Awang", "Harrie Lavreysen"]
+
+
+def test_tokyo_winning_margin(tokyo, tokyo_result):
+    second = tokyo_result.finish_order[1]
+    margin = tokyo_result.margins[second]
+    assert abs(margin - tokyo.reference["winning_margin_s"]) <= 0.15
+
+
+def test_tokyo_lead_at_two_laps_to_go(tokyo_result):
+    g = tokyo_result.gap_at(2)
+    assert g.leader == "Jason Kenny"
+    lead = min(v for k, v in g.gap_m.items() if k != "Jason Kenny")
+    assert 62.5 <= lead <= 80.0
+
+
+def test_tokyo_kenny_attacks_as_the_derny_pulls_off(tokyo_result):
+    ev = {(e.rider, e.kind): e.time_s for e in tokyo_result.events}
+    assert ev[("Jason Kenny", "attack")] == ev[("", "derny_off")]
+    assert tokyo_result.catch is None  # the hesitating field never got to him
+
+
+def test_tokyo_field_chases_after_its_hesitation(tokyo, tokyo_result):
+    ev = tokyo_result.events
+    gap = next(e for e in ev if e.kind == "gap_opened")
+    chase = next(e for e in ev if e.kind == "chase")
+    assert chase.rider == "Matthew Glaetzer"
+    hes = tokyo.riders[tokyo.rider_index("Matthew Glaetzer")].tactic.hesitation_s
+    assert chase.time_s == pytest.approx(gap.time_s + hes, abs=1e-6)
+    wheels = [e for e in ev if e.kind == "take_wheel"]
+    assert {e.rider for e in wheels} == set(tokyo.names) - {"Jason Kenny", "Matthew Glaetzer"}
+    assert all(e.detail == "Matthew Glaetzer" and e.time_s == chase.time_s for e in wheels)
+
+
+def test_longer_hesitation_helps_the_attacker(tokyo):
+    margins = []
+    for h in (2.0, 6.0, 10.0, 14.0):
+        r = simulate(tokyo.set_param("field.hesitation_s", h), traces=False)
+        k = r.finish_times["Jason Kenny"]
+        best_other = min(t for n, t in r.finish_times.items() if n != "Jason Kenny")
+        margins.append(best_other - k)
+    assert margins == sorted(margins)
+    assert margins[0] < 0 < margins[-1]  # caught with a prompt chase, clear with a long wait
+
+
+def test_launch_happens_exactly_at_the_mark(tokyo):
+    race = Race(tokyo)
+    res = race.run()
+    launches = [e for e in res.events if e.kind == "launch"]
+    assert launches
+    for e in launches:
+        i = tokyo.rider_index(e.rider)
+        want = tokyo.riders[i].tactic.launch_m_to_go
+        assert e.detail == f"{want:.0f} m to go"
+
+
+def test_same_scenario_same_result(tokyo):
+    a = simulate(tokyo, traces=False)
+    b = simulate(tokyo, traces=False)
+    assert a.finish_times == b.finish_times
+    assert a.events == b.events
+
+
+def _field(n: int, track: Track | None = None, laps: int = 6, pull: float = 750.0) -> Scenario:
+    text = f"""
+name = "test field"
+laps = {laps}
+[track]
+lap_m = {(track or Track()).lap_m}
+[derny]
+pull_off_m_to_go = {pull}
+[tactic_defaults]
+kind = "follow"
+"""
+    for k in range(n):
+        text += f'[[riders]]\nname = "R{k}"\npmax_w = {1700 + 40 * k}\n'
+    import tomllib
+
+    return parse_scenario(tomllib.loads(text), "<test>")
+
+
+@pytest.mark.parametrize("n", [2, 6, 7, 9])
+def test_two_to_nine_riders_all_finish(n):
+    r = simulate(_field(n))
+    assert len(r.finish_order) == n
+    assert all(t > 60 for t in r.finish_times.values())
+    assert r.gap_at(1).leader in r.names
+
+
+@pytest.mark.parametrize(("lap", "laps", "pull"), [(333.33, 5, 666.66), (400.0, 4, 800.0)])
+def test_other_track_lengths(lap, laps, pull):
+    sc = _field(6, Track(lap_m=lap), laps=laps, pull=pull)
+    assert sc.track.lap_m == lap
+    r = simulate(sc)
+    off = next(e for e in r.events if e.kind == "derny_off")
+    assert off.detail == f"{pull:.0f} m to go"
+    assert len(r.lap_gaps) == laps - 1
+
+
+def test_more_power_never_makes_a_rider_slower():
+    sc = _field(6)
+    base = simulate(sc, traces=False)
+    for name in ("R0", "R3", "R5"):
+        i = sc.rider_index(name)
+        stronger = sc.with_rider(name, pmax_w=sc.riders[i].rider.pmax_w + 300.0)
+        r = simulate(stronger, traces=False)
+        assert r.finish_times[name] < base.finish_times[name]
+
+
+def test_attack_at_a_distance(tokyo):
+    sc = tokyo.with_tactic("Jason Kenny", attack_m_to_go=400.0)
+    r = simulate(sc)
+    att = next(e for e in r.events if e.kind == "attack")
+    assert att.detail == "400 m to go"
+
+
+def test_launch_on_w_prime(tokyo):
+    sc = tokyo.with_tactic("Azizulhasni Awang", launch_m_to_go=None, launch_on_wprime=True)
+    r = simulate(sc)
+    ev = next(e for e in r.events if e.kind == "launch" and e.rider == "Azizulhasni Awang")
+    m_to_go = float(ev.detail.split()[0])
+    assert 50 < m_to_go < 700
+
+
+def test_move_up_round_the_outside():
+    sc = _field(6)
+    last = sc.names[-1]
+    sc = sc.with_tactic(last, move_up_m_to_go=1000.0)
+    r = simulate(sc)
+    kinds = [(e.rider, e.kind) for e in r.events]
+    assert (last, "move_up") in kinds and (last, "move_in") in kinds
+    i = sc.rider_index(last)
+    tr = r.traces
+    assert tr.lane_m[:, i].max() > sc.lane_m + 0.5
+    t_in = next(e.time_s for e in r.events if e.rider == last and e.kind == "move_in")
+    k = int((tr.t < t_in).sum())  # first trace row at or after the move back in
+    others = [j for j in range(len(sc.names)) if j != i]
+    assert tr.x_m[k, i] > max(tr.x_m[k, j] for j in others)
+
+
+def test_an_unfinishable_race_raises():
+    weak = Rider(name="weak", pmax_w=300.0, cp_w=100.0, w_prime_j=2000.0)
+    strong = Rider(name="strong")
+    sc = Scenario(
+        name="stall",
+        riders=(Entry(weak, Tactic(kind="follow")), Entry(strong, Tactic(kind="follow"))),
+        laps=6,
+    )
+    sc = replace(sc, laps=20)
+    try:
+        simulate(sc, traces=False)
+    except RaceError:
+        pass
