@@ -141,7 +141,7 @@ def test_launch_on_w_prime(tokyo):
 def test_move_up_round_the_outside():
     sc = _field(6)
     last = sc.names[-1]
-    sc = sc.with_tactic(last, move_up_m_to_go=1000.0)
+    sc = sc.with_tactic(last, move_up_m_to_go=600.0)
     r = simulate(sc)
     kinds = [(e.rider, e.kind) for e in r.events]
     assert (last, "move_up") in kinds and (last, "move_in") in kinds
