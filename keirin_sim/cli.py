@@ -18,6 +18,11 @@ The project rule for bad input, shared by every command through the helpers here
   (:func:`write_atomically`), and checked before any work starts (:func:`check_output`), so
   nothing is left half-written;
 - Ctrl-C exits 130 (:data:`EXIT_INTERRUPTED`) without a traceback.
+
+Helpers: :func:`error_line` (format the line), :func:`fail` (print it, return 2),
+:func:`load_or_fail` (a scenario or a CliError), :func:`check_output` (before the work),
+:func:`write_atomically` (the write), :func:`check_riders` / :func:`split_names` (``--riders``
+lists), :func:`json_safe` (strict JSON for ``--json``).
 """
 
 from __future__ import annotations
@@ -191,7 +196,7 @@ class _Parser(argparse.ArgumentParser):
         return []
 
 
-def _positive_float(text: str) -> float:
+def _dt_value(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
@@ -234,7 +239,7 @@ def add_run_command(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.add_argument("--traces-csv", metavar="FILE", help="write the per-step traces as CSV")
-    p.add_argument("--dt", type=_positive_float, metavar="S", help="kernel step in seconds")
+    p.add_argument("--dt", type=_dt_value, metavar="S", help="kernel step in seconds")
     p.set_defaults(func=cmd_run)
 
 
