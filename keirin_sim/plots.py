@@ -468,7 +468,7 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
             textcoords="offset points", ha="left", va="top", fontsize=9, color=color,
             fontweight="bold",
         )  # fmt: skip
-    title = f"{analysis.attacker}: where the field catches him, against its hesitation"
+    title = f"Where the field catches {analysis.attacker}, against its hesitation"
     style_axes(ax, title=title, ylabel="catch point (m to go)", legend=True)
     if critical is not None and critical.sentence:
         text = textwrap.fill(critical.sentence, 105)
@@ -488,7 +488,7 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
     style_axes(
         axm,
         xlabel="the field's hesitation before the chase (s)",
-        ylabel="his margin (s)",
+        ylabel=f"{analysis.attacker}'s\nmargin (s)",
         legend="inside",
     )
     return fig
@@ -553,7 +553,7 @@ def _draw_attack_sweep(ax_pos: Axes, ax_m: Axes, sweep: AttackPointSweep) -> Non
     _m_to_go_marks(ax_pos, sweep.race_m, sweep.lap_m, sweep.pull_off_m_to_go, "x")
     style_axes(
         ax_pos,
-        title=f"{sweep.rider}: finish against the distance to go at which he launches",
+        title=f"{sweep.rider}: finish against the launch point (all out from there)",
         ylabel="finish position",
         legend="inside",
     )
