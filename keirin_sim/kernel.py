@@ -353,22 +353,38 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
 
 @njit(cache=True, error_model="numpy")
 def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter):
-    deriv(S, D, PR, C, gp, k1, P1, order, rank, ahead, gahead, shelter)
+    """One step of the three-stage, third-order strong-stability-preserving Runge-Kutta method
+    (Shu & Osher 1988).  The derny's position is integrated alongside.  ``P1`` receives the
+    power at the start of the step."""
     n = S.shape[0]
     derny_on = D[D_ACTIVE] > 0.5
-    vd1 = derny_speed(D[D_X], gp)
+    xd0 = D[D_X]
+    # stage 1
+    deriv(S, D, PR, C, gp, k1, P1, order, rank, ahead, gahead, shelter)
+    vd = derny_speed(xd0, gp)
     for i in range(n):
         for c in range(NSTATE):
             S1[i, c] = S[i, c] + h * k1[i, c]
-    xd0 = D[D_X]
-    if derny_on:
-        D[D_X] = xd0 + h * vd1
+    xd1 = xd0 + h * vd
+    # stage 2
+    D[D_X] = xd1
     deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter)
+    vd = derny_speed(xd1, gp)
     for i in range(n):
         for c in range(NSTATE):
-            S[i, c] = S[i, c] + 0.5 * h * (k1[i, c] + k2[i, c])
+            S1[i, c] = 0.75 * S[i, c] + 0.25 * (S1[i, c] + h * k2[i, c])
+    xd2 = 0.75 * xd0 + 0.25 * (xd1 + h * vd)
+    # stage 3
+    D[D_X] = xd2
+    deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter)
+    vd = derny_speed(xd2, gp)
+    for i in range(n):
+        for c in range(NSTATE):
+            S[i, c] = S[i, c] / 3.0 + 2.0 / 3.0 * (S1[i, c] + h * k2[i, c])
     if derny_on:
-        D[D_X] = xd0 + 0.5 * h * (vd1 + derny_speed(xd0 + h * vd1, gp))
+        D[D_X] = xd0 / 3.0 + 2.0 / 3.0 * (xd2 + h * vd)
+    else:
+        D[D_X] = xd0
 
 
 @njit(cache=True, error_model="numpy")
@@ -397,12 +413,29 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
     ahead = np.empty(n, dtype=np.int64)
     gahead = np.empty(n)
     shelter = np.empty(n)
+    act = np.empty(nw, dtype=np.int64)
+    na = 0
     for k in range(nw):
         gprev[k] = -1.0
         if WK[k, 3] == 1:
+            act[na] = k
+            na += 1
             gprev[k] = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
             if gprev[k] >= 0.0:
                 return t0, k
+    # next mark each rider (and the field's leader) has still to cross
+    nxt = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        nxt[i] = nm
+        for m in range(nm):
+            if np.isnan(lapt[i, m]):
+                nxt[i] = m
+                break
+    nxl = nm
+    for m in range(nm):
+        if np.isnan(lapx[m, 0]):
+            nxl = m
+            break
     att = int(gp[GP_ATTACKER])
     t = t0
     while t < t1 - 1e-12:
@@ -417,9 +450,8 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
         # earliest state event in this step
         kf = -1
         th = 2.0
-        for k in range(nw):
-            if WK[k, 3] != 1:
-                continue
+        for a in range(na):
+            k = act[a]
             g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
             gnew[k] = g
             if g >= 0.0 and gprev[k] < 0.0:
@@ -460,8 +492,8 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                 )
             h = th * h
         else:
-            for k in range(nw):
-                gprev[k] = gnew[k]
+            for a in range(na):
+                gprev[act[a]] = gnew[act[a]]
         tn = t + h
         # records (interpolated linearly inside the step)
         xmax0 = -1e18
@@ -477,15 +509,16 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                 stats[i, ST_VMAX] = S[i, SV]
             if P1[i] > stats[i, ST_PMAX]:
                 stats[i, ST_PMAX] = P1[i]
-            for m in range(nm):
-                if np.isnan(lapt[i, m]) and S0[i, SX] < marks[m] <= S[i, SX]:
-                    f = (marks[m] - S0[i, SX]) / (S[i, SX] - S0[i, SX])
-                    lapt[i, m] = t + f * h
-        for m in range(nm):
-            if np.isnan(lapx[m, 0]) and xmax0 < marks[m] <= xmax1:
-                f = (marks[m] - xmax0) / (xmax1 - xmax0)
-                for i in range(n):
-                    lapx[m, i] = S0[i, SX] + f * (S[i, SX] - S0[i, SX])
+            while nxt[i] < nm and marks[nxt[i]] <= S[i, SX]:
+                m = nxt[i]
+                f = (marks[m] - S0[i, SX]) / (S[i, SX] - S0[i, SX])
+                lapt[i, m] = t + f * h
+                nxt[i] = m + 1
+        while nxl < nm and marks[nxl] <= xmax1:
+            f = (marks[nxl] - xmax0) / (xmax1 - xmax0)
+            for i in range(n):
+                lapx[nxl, i] = S0[i, SX] + f * (S[i, SX] - S0[i, SX])
+            nxl += 1
         if att >= 0 and np.isnan(catch[CR_T]) and D[D_ACTIVE] < 0.5:
             xa = S[att, SX]
             best = -1e18
@@ -498,8 +531,13 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                 if xa - best > 1.0:
                     catch[CR_LED] = 1.0
             elif best >= xa and C[att, CT_MODE] != MODE_DONE:
-                catch[CR_T] = tn
-                catch[CR_X] = xa
+                d0 = S0[att, SX] - S0[jb, SX]
+                d1 = xa - best
+                f = 1.0
+                if d0 > 0.0:
+                    f = d0 / (d0 - d1)
+                catch[CR_T] = t + f * h
+                catch[CR_X] = S0[att, SX] + f * (xa - S0[att, SX])
                 catch[CR_BY] = jb
         if tr_n[0] < tr_t.shape[0]:
             r = tr_n[0]

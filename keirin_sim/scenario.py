@@ -30,7 +30,7 @@ AIR_DENSITY = 1.17
 #: and below the sprinters' line (0.65 m above it).
 LANE_M = 0.25
 #: Kernel step (s): halving it moves no finish time by more than 5 ms (tests/test_race.py).
-DT_S = 0.05
+DT_S = 0.1
 DEFAULT_SCENARIO = "tokyo2020_mens_final.toml"
 
 
