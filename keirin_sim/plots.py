@@ -469,9 +469,12 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
             fontweight="bold",
         )  # fmt: skip
     title = f"Where the field catches {analysis.attacker}, against its hesitation"
-    style_axes(ax, title=title, ylabel="catch point (m to go)", legend=True)
+    style_axes(ax, title=title, ylabel="catch point (m to go)")
+    # outside the lap-mark labels on the right (constrained layout keeps room for it)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", frameon=False,
+               fontsize=9)  # fmt: skip
     if critical is not None and critical.sentence:
-        text = textwrap.fill(critical.sentence, 105)
+        text = textwrap.fill(critical.sentence, 88)
         ax.text(
             0.0, 1.02, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=9.5,
             color="#333333",

@@ -279,7 +279,7 @@ def test_early_vs_late_declares_the_four_tactics(early):
     assert vs[3].tactic["kind"] == "follow"
 
 
-def test_compare_variants(early, tokyo):
+def test_compare_variants(early):
     comp = compare_variants(early)
     assert comp.rider == KENNY and len(comp.rows) == 4
     n = len(early.names)
@@ -291,7 +291,7 @@ def test_compare_variants(early, tokyo):
         assert len(r.lead_m_to_go) == len(r.lead_m) > 100
         assert r.lead_m_to_go[-1] >= 0.0
     # his own tactic in the file reproduces the plain replay exactly
-    plain = simulate(tokyo, traces=False)
+    plain = simulate(early, traces=False)
     first = comp.rows[0]
     assert first.finish_time_s == pytest.approx(plain.finish_times[KENNY], abs=1e-9)
     assert first.position == plain.finish_order.index(KENNY) + 1
@@ -405,7 +405,7 @@ def test_charts(tmp_path, flipping, early):
     if ref is not None:
         assert f"real race: {ref:g} s" in texts
     assert ax.get_ylim()[0] < 0.0 < ax.get_ylim()[1]  # the finish line is on the chart
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any(t.startswith("caught by ") for t in legend)
     assert "not caught before the line" in legend
     comp = compare_variants(early)
