@@ -70,7 +70,15 @@ NGLOBAL = 25
 # derny state slots
 D_X, D_ACTIVE = 0, 1
 # watch kinds
-W_RIDER_MARK, W_DERNY_MARK, W_BREAK, W_PASS, W_SPRINT_READY, W_FIELD_MARK = range(6)
+(
+    W_RIDER_MARK,
+    W_DERNY_MARK,
+    W_BREAK,
+    W_PASS,
+    W_SPRINT_READY,
+    W_FIELD_MARK,
+    W_BLOCKED,
+) = range(7)
 # outputs: per-rider stats columns
 ST_VMAX, ST_PMAX = 0, 1
 # catch record slots
@@ -79,6 +87,9 @@ CR_T, CR_X, CR_BY, CR_LED = 0, 1, 2, 3
 #: Behind the derny the whole field rides a smooth, slowly rising speed: a longer step there
 #: costs no accuracy (checked by the step-convergence test) and saves most of the work.
 DERNY_STEP_FACTOR = 4.0
+#: Follow law limits (m/s): calibration choices for smooth riding in a line.
+GAP_BACK_MS = 1.0
+GAP_CLOSE_MS = 4.0
 
 _RIDER_GAP = np.array([0.0, 0.1, 0.5, 1.0, 5.0, 10.0, 20.0])
 _RIDER_LEFT = np.array([0.64, 0.64, 0.65, 0.665, 0.80, 0.90, 1.0])
@@ -130,6 +141,14 @@ def curvature(x, gp):
     k += _ramp(s, b0 + lap, lt) - _ramp(s, b1 + lap, lt)
     k += _ramp(s, b2 - lap, lt) - _ramp(s, b3 - lap, lt)
     return k / gp[GP_R]
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def _gap_term(err, gp):
+    """Speed a follower adds (or gives up) for a gap error: proportional, but a rider drifts
+    back at most ``GAP_BACK_MS`` and closes at most ``GAP_CLOSE_MS`` faster than the wheel, so a
+    gap opening in a line does not ripple down it as braking and surging."""
+    return min(max(gp[GP_KP] * err, -GAP_BACK_MS), GAP_CLOSE_MS)
 
 
 @njit(cache=True, inline="always", error_model="numpy")
@@ -271,7 +290,7 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter):
         # speed the rider may not exceed: the derny's, until it leaves
         vmax = 1e9
         if derny_on:
-            vmax = vd + gp[GP_KP] * (g_d - C[i, CT_GAPDES])
+            vmax = vd + _gap_term(g_d - C[i, CT_GAPDES], gp)
         if mode == MODE_EFFORT:
             p = C[i, CT_EFFORT] * plim
             if derny_on:
@@ -281,12 +300,18 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter):
             # with no wheel to follow a rider rides its free speed; behind the derny, the derny
             # sets the pace; a rider told to take a wheel closes on it from any distance
             vt = 1e9 if derny_on else C[i, CT_VFREE]
+            # (the wheel in front is followed when it is between the rider and its target, so
+            # riders taking the same wheel form a line behind it)
             tj = int(C[i, CT_TARGET])
-            if tj >= 0 and C[tj, CT_MODE] != MODE_DONE:
+            if (
+                tj >= 0
+                and C[tj, CT_MODE] != MODE_DONE
+                and not (j >= 0 and g_r < gp[GP_FOLLOW] and S[j, SX] <= S[tj, SX])
+            ):
                 g_t = S[tj, SX] - gp[GP_BIKE] - x
-                vt = S[tj, SV] + gp[GP_KP] * (g_t - C[i, CT_GAPDES])
+                vt = S[tj, SV] + _gap_term(g_t - C[i, CT_GAPDES], gp)
             elif j >= 0 and g_r < gp[GP_FOLLOW]:
-                vt = S[j, SV] + gp[GP_KP] * (g_r - C[i, CT_GAPDES])
+                vt = S[j, SV] + _gap_term(g_r - C[i, CT_GAPDES], gp)
             vt = min(vt, C[i, CT_VCAP], vmax)
             p = (PR[i, PR_MEFF] * (vt - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
             p = min(max(p, -gp[GP_BRAKE]), plim)
@@ -348,6 +373,21 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
             return -1.0
         tau = S[a, SW] / spare
         return v * tau * val - (gp[GP_RACE] - S[a, SX])
+    if kind == W_BLOCKED:
+        # rider a is within val metres of a slower wheel in its line
+        tol = gp[GP_INLINE]
+        best = 1e18
+        jb = -1
+        for j in range(n):
+            if j == a or C[j, CT_MODE] == MODE_DONE:
+                continue
+            d = S[j, SX] - S[a, SX]
+            if d > 0.0 and abs(S[j, SLANE] - S[a, SLANE]) < tol and d < best:
+                best = d
+                jb = j
+        if jb < 0 or S[jb, SV] >= S[a, SV]:
+            return -1.0
+        return val - (best - gp[GP_BIKE])
     return -1.0
 
 

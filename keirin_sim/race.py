@@ -29,6 +29,9 @@ from .tactics import run_tactic
 KP = 0.6
 TC = 0.6
 FOLLOW_RANGE_M = 12.0
+#: A rider on an effort swings out when it closes to this wheel gap (m) on a slower rider in
+#: its line.  Calibration choice.
+BLOCK_M = 2.0
 #: Lateral speed of a rider changing line (m/s).  Calibration choice.
 LATERAL_MS = 1.0
 #: Longest race the engine will integrate before it calls the scenario broken (s).
@@ -155,9 +158,9 @@ class Race:
         self._motion_proc = self.env.process(self._motion())
 
     # --- watches -----------------------------------------------------------------------
-    def _watch(self, kind: int, a: int, b: int, val: float) -> simpy.Event:
+    def _watch(self, kind: int, a: int, b: int, val: float, fresh: bool = False) -> simpy.Event:
         key = (kind, a, b, val)
-        ev = self._cache.get(key)
+        ev = None if fresh else self._cache.get(key)
         if ev is not None:
             return ev
         k = self._nw
@@ -208,29 +211,33 @@ class Race:
         self._go_round(i)
 
     def _go_round(self, i: int) -> None:
-        """A rider who goes with riders close ahead in its line swings out above them and
-        drops back to its line once it has passed the front one (a decision at the launch and
-        a state event, so it does not depend on the kernel's step)."""
-        x = self.S[:, K.SX]
-        lane = self.S[:, K.SLANE]
-        boxed = [
-            j
-            for j in range(self.n)
-            if j != i
-            and self.C[j, K.CT_MODE] != K.MODE_DONE
-            and 0.0 < x[j] - x[i] < BIKE_LENGTH_M + FOLLOW_RANGE_M
-            and abs(lane[j] - lane[i]) < IN_LINE_M
-        ]
-        if not boxed:
-            return
-        out = max(max(self.C[j, K.CT_LANE_TGT], lane[j]) for j in boxed) + 2.0 * IN_LINE_M
-        self.C[i, K.CT_LANE_TGT] = out
-        front = max(boxed, key=lambda j: x[j])
-        clear = self.passed(i, front, BIKE_LENGTH_M + 1.0)
-        clear.callbacks.append(lambda _ev: self._drop_in(i))
+        """Start watching for rider ``i`` (now on an effort) closing on a slower wheel."""
+        self.env.process(self._steer(i))
 
-    def _drop_in(self, i: int) -> None:
-        if self.C[i, K.CT_MODE] != K.MODE_DONE:
+    def _steer(self, i: int) -> Generator[Any, Any, None]:
+        """A rider on an effort who closes to within ``BLOCK_M`` of a slower wheel in its line
+        swings out above it and drops back into its line once it is clear.  Decided at a state
+        event, so it does not depend on the kernel's step."""
+        while self.C[i, K.CT_MODE] == K.MODE_EFFORT:
+            yield self._watch(K.W_BLOCKED, i, -1, BLOCK_M, fresh=True)
+            if self.C[i, K.CT_MODE] != K.MODE_EFFORT:
+                return
+            x = self.S[:, K.SX]
+            lane = self.S[:, K.SLANE]
+            ahead = [
+                j
+                for j in range(self.n)
+                if j != i
+                and self.C[j, K.CT_MODE] != K.MODE_DONE
+                and x[j] > x[i]
+                and abs(lane[j] - lane[i]) < IN_LINE_M
+            ]
+            j = min(ahead, key=lambda k: x[k])
+            self.C[i, K.CT_LANE_TGT] = max(self.C[j, K.CT_LANE_TGT], lane[j]) + 2.0 * IN_LINE_M
+            self.log(i, "go_round", self.names[j])
+            yield self._watch(K.W_PASS, i, j, BIKE_LENGTH_M + 1.0, fresh=True)
+            if self.C[i, K.CT_MODE] == K.MODE_DONE:
+                return
             self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m
 
     def hesitate(self, i: int, cruise_kmh: float) -> None:

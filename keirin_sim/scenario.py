@@ -75,7 +75,10 @@ class Scenario:
         try:
             return self.names.index(name)
         except ValueError:
-            raise ScenarioError(f"{self.source}: no rider named {name!r}") from None
+            known = ", ".join(self.names)
+            raise ScenarioError(
+                f"{self.source}: rider: no rider named {name!r} (riders: {known})"
+            ) from None
 
     def with_tactic(self, name: str, **changes: Any) -> Scenario:
         """A copy with rider ``name``'s tactic fields changed."""
@@ -389,7 +392,8 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(f"{src}: not valid TOML: {e}") from None
+        msg = str(e).splitlines()[0] if str(e) else "parse error"
+        raise ScenarioError(f"{src}: not valid TOML: {msg}") from None
     return parse_scenario(data, src)
 
 

@@ -145,13 +145,13 @@ def tokyo():
 
 
 def test_set_param_rider_field(tokyo):
-    sc = tokyo.set_param("Harrie Lavreysen.pmax_w", 2100.0)
+    sc = tokyo.set_param("Harrie Lavreysen.pmax_w", 2150.0)
     i = sc.rider_index("Harrie Lavreysen")
-    assert sc.riders[i].rider.pmax_w == 2100.0
+    assert sc.riders[i].rider.pmax_w == 2150.0
     for j, (old, new) in enumerate(zip(tokyo.riders, sc.riders, strict=True)):
         if j != i:
             assert old == new
-    assert tokyo.riders[i].rider.pmax_w != 2100.0  # the original is unchanged
+    assert tokyo.riders[i].rider.pmax_w != 2150.0  # the original is unchanged
 
 
 def test_set_param_tactic_field(tokyo):
