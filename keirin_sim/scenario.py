@@ -189,6 +189,7 @@ TOP_BOUNDS = {
     "dt_s": (0.001, 0.2),
 }
 TOP_KEYS = {
+    "base",
     "name",
     "attacker",
     "track",
@@ -262,8 +263,12 @@ def _typename(t: type | tuple[type, ...]) -> str:
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
-    """Validate a scenario table (as read from TOML) and build the :class:`Scenario`."""
+    """Validate a scenario table (as read from TOML) and build the :class:`Scenario`.
+
+    A ``base`` key is resolved among the shipped scenarios (``load_scenario`` also looks beside
+    the file)."""
     src = source
+    data = _with_base(data, src, None)
     for k in data:
         if k not in TOP_KEYS and k not in EXTRA_KEYS:
             raise _fail(src, k, "unknown key")
@@ -374,15 +379,16 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     )
 
 
-def load_scenario(path: str | Path | None = None) -> Scenario:
-    """Read and validate a scenario file; ``None`` loads the shipped Tokyo 2020 final."""
-    if path is None:
-        ref = resources.files("keirin_sim.scenarios").joinpath(DEFAULT_SCENARIO)
+def _read_toml(path: str | Path | None) -> tuple[dict[str, Any], str, Path | None]:
+    """(table, name for messages, folder for relative ``base`` paths) of a scenario file."""
+    if path is None or (not Path(path).exists() and str(path) in shipped_scenarios()):
+        name = DEFAULT_SCENARIO if path is None else str(path)
+        ref = resources.files("keirin_sim.scenarios").joinpath(name)
         text = ref.read_text(encoding="utf-8")
-        src = DEFAULT_SCENARIO
+        src, folder = name, None
     else:
         p = Path(path)
-        src = str(path)
+        src, folder = str(path), p.parent
         if not p.is_file():
             raise ScenarioError(f"{src}: file not found")
         try:
@@ -394,7 +400,47 @@ def load_scenario(path: str | Path | None = None) -> Scenario:
     except tomllib.TOMLDecodeError as e:
         msg = str(e).splitlines()[0] if str(e) else "parse error"
         raise ScenarioError(f"{src}: not valid TOML: {msg}") from None
-    return parse_scenario(data, src)
+    return data, src, folder
+
+
+def _with_base(data: dict[str, Any], src: str, folder: Path | None, depth: int = 0) -> dict:
+    """Resolve ``base = "other.toml"``: the other file's tables, overridden by this file's.
+
+    Tables (track, derny, defaults, reference...) merge key by key; anything else (riders,
+    variants, name) replaces.  A bare name not found beside the file is looked up among the
+    shipped scenarios, so a variants file can build on the Tokyo final without copying it.
+    """
+    if "base" not in data:
+        return data
+    base = data["base"]
+    if not isinstance(base, str) or not base:
+        raise _fail(src, "base", f"must be a scenario file name, got {base!r}")
+    if depth > 8:
+        raise _fail(src, "base", "chain of base scenarios is too deep (a cycle?)")
+    cand = (folder / base) if folder is not None else None
+    if cand is not None and cand.is_file():
+        bdata, bsrc, bfolder = _read_toml(cand)
+    elif base in shipped_scenarios():
+        ref = resources.files("keirin_sim.scenarios").joinpath(base)
+        bdata, bsrc, bfolder = tomllib.loads(ref.read_text(encoding="utf-8")), base, None
+    else:
+        raise _fail(src, "base", f"{base!r} not found beside the file or among shipped scenarios")
+    merged = dict(_with_base(bdata, bsrc, bfolder, depth + 1))
+    for k, v in data.items():
+        if k == "base":
+            continue
+        if isinstance(v, dict) and isinstance(merged.get(k), dict):
+            merged[k] = {**merged[k], **v}
+        else:
+            merged[k] = v
+    return merged
+
+
+def load_scenario(path: str | Path | None = None) -> Scenario:
+    """Read and validate a scenario file; ``None`` loads the shipped Tokyo 2020 final, and the
+    bare name of a shipped scenario (``"early_vs_late.toml"``) works from any folder."""
+    data, src, folder = _read_toml(path)
+    return parse_scenario(_with_base(data, src, folder), src)
 
 
 def shipped_scenarios() -> list[str]:

@@ -211,3 +211,38 @@ def test_with_rider_and_tactic(tokyo):
 def test_scenario_defaults_are_documented_fields():
     names = {f.name for f in fields(Scenario)}
     assert {"name", "riders", "track", "derny", "laps", "air_density", "attacker"} <= names
+
+
+def test_base_inherits_the_field_and_merges_tables(tmp_path, tokyo):
+    f = tmp_path / "what_if.toml"
+    f.write_text('base = "tokyo2020_mens_final.toml"\nname = "what if"\n[derny]\nend_kmh = 45.0\n')
+    sc = load_scenario(f)
+    assert sc.name == "what if"
+    assert sc.riders == tokyo.riders
+    assert sc.derny.end_kmh == 45.0 and sc.derny.start_kmh == tokyo.derny.start_kmh
+
+
+def test_base_beside_the_file_wins_over_shipped(tmp_path):
+    (tmp_path / "parent.toml").write_text(
+        'name = "p"\n[[riders]]\nname = "A"\n[[riders]]\nname = "B"\n'
+    )
+    (tmp_path / "child.toml").write_text('base = "parent.toml"\nname = "c"\n')
+    assert load_scenario(tmp_path / "child.toml").names == ["A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("base", "needle"), [('"nowhere.toml"', "not found"), ("3", "must be a scenario file name")]
+)
+def test_bad_base_is_one_line(tmp_path, base, needle):
+    f = tmp_path / "bad.toml"
+    f.write_text(f'base = {base}\nname = "x"\n')
+    with pytest.raises(ScenarioError, match=needle) as e:
+        load_scenario(f)
+    assert str(e.value).startswith(f"{f}: base: ")
+    assert "\n" not in str(e.value)
+
+
+def test_shipped_scenario_by_bare_name(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    sc = load_scenario("early_vs_late.toml")
+    assert sc.extra["variants"]
