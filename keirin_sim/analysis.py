@@ -761,20 +761,10 @@ def attack_point_sweep(
 
 # --- command line -------------------------------------------------------------------------
 def _load(path: str | None, default: str | None = None) -> Scenario:
-    """A scenario file; with no path, ``default`` shipped with the package (or the Tokyo final)."""
-    from .cli import CliError, load_or_fail
+    """A scenario file; with no path, the shipped ``default`` (or the Tokyo final)."""
+    from .cli import load_or_fail
 
-    if path is not None or default is None:
-        return load_or_fail(path)
-    from importlib import resources
-
-    from .scenario import parse_scenario, tomllib
-
-    try:
-        text = resources.files("keirin_sim.scenarios").joinpath(default).read_text("utf-8")
-        return parse_scenario(tomllib.loads(text), default)
-    except (OSError, tomllib.TOMLDecodeError) as e:  # pragma: no cover - a broken install
-        raise CliError(f"{default}: cannot read the shipped scenario: {e}") from None
+    return load_or_fail(path if path is not None else default)
 
 
 def _outputs(args: argparse.Namespace) -> Any:
