@@ -533,9 +533,10 @@ class VariantRow:
     """The varied rider's race under one variant.
 
     ``gap_over_laps``: (laps to go, lead in metres) at each whole lap mark, from the race's lap
-    gaps; the lead is over the best of the other riders (positive = ahead by, negative = behind
-    the leader by).  ``lead_m_to_go`` / ``lead_m``: the same lead step by step (for charts),
-    against the rider's own metres to go, up to the first finisher.
+    gaps (taken as the first rider reaches each mark); the lead is over the best of the other
+    riders (positive = ahead by, negative = behind the leader by).  ``lead_m_to_go`` /
+    ``lead_m``: the same lead step by step (for charts), against the metres to go of the front
+    of the race, up to the first finisher.
     """
 
     name: str
@@ -597,9 +598,10 @@ def _lead_trace(res: Result, rider: str) -> tuple[np.ndarray, np.ndarray]:
     i = tr.names.index(rider)
     x = tr.x_m
     others = np.delete(x, i, axis=1)
-    keep = x.max(axis=1) <= res.race_m
+    front = x.max(axis=1)
+    keep = front <= res.race_m
     lead = x[keep, i] - others[keep].max(axis=1)
-    return res.race_m - x[keep, i], lead
+    return res.race_m - front[keep], lead
 
 
 def _gap_over_laps(res: Result, rider: str) -> tuple[tuple[float, float], ...]:

@@ -529,9 +529,9 @@ def _draw_variants(ax: Axes, comparison: VariantComparison) -> None:
 
 
 def variants_chart(comparison: VariantComparison) -> Figure:
-    """The varied rider's lead over the rest of the field against laps to go, one line per
-    variant (dots at the lap marks; positive = ahead of everyone by, negative = behind the
-    leader by); the legend gives each variant's finish and margin."""
+    """The varied rider's lead over the rest of the field against laps to go (of the front of
+    the race), one line per variant (dots at the lap marks; positive = ahead of everyone by,
+    negative = behind the leader by); the legend gives each variant's finish and margin."""
     fig, ax = new_figure(figsize=(11.0, 5.0))
     _draw_variants(ax, comparison)
     return fig

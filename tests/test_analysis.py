@@ -17,6 +17,7 @@ from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
+import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
@@ -290,6 +291,11 @@ def test_compare_variants(early):
         assert [g[0] for g in r.gap_over_laps] == [5.0, 4.0, 3.0, 2.0, 1.0]
         assert len(r.lead_m_to_go) == len(r.lead_m) > 100
         assert r.lead_m_to_go[-1] >= 0.0
+    # the step-by-step lead agrees with the lap-mark records (both against the race front)
+    for r in comp.rows:
+        mt, lead = r.lead_m_to_go[::-1], r.lead_m[::-1]
+        for ltg, g in r.gap_over_laps:
+            assert float(np.interp(ltg * early.track.lap_m, mt, lead)) == pytest.approx(g, abs=0.5)
     # his own tactic in the file reproduces the plain replay exactly
     plain = simulate(early, traces=False)
     first = comp.rows[0]
