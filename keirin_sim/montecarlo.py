@@ -218,9 +218,13 @@ def _parse_dist(src: str, key: str, raw: Any, group: bool) -> Dist:
     return d
 
 
-def parse_uncertainty(scenario: Scenario, table: Mapping[str, Any] | None = None) -> Uncertainty:
+def parse_uncertainty(
+    scenario: Scenario, table: Mapping[str, Any] | None = None, check: bool = True
+) -> Uncertainty:
     """Validate the scenario's ``[uncertainty]`` section (or ``table``).  Problems raise
-    :class:`~keirin_sim.scenario.ScenarioError` ``"<file>: uncertainty.<key>: <problem>"``."""
+    :class:`~keirin_sim.scenario.ScenarioError` ``"<file>: uncertainty.<key>: <problem>"``.
+    ``check`` also resolves every spec against the scenario's values (a relative spread of a
+    value that is not set, a spread far wider than the physical range...)."""
     src = scenario.source
     raw = scenario.extra.get("uncertainty", {}) if table is None else table
     if not isinstance(raw, Mapping):
@@ -258,7 +262,10 @@ def parse_uncertainty(scenario: Scenario, table: Mapping[str, Any] | None = None
                 f"unknown key (known: start_order, {', '.join(TOP_UNCERTAIN)}, "
                 "field, all, or a rider's name)",
             )
-    return Uncertainty(tuple(specs), start_order)
+    unc = Uncertainty(tuple(specs), start_order)
+    if check:
+        _build_plan(scenario, unc)  # nominal values, bounds and spreads of this scenario
+    return unc
 
 
 # --- sampling plan ---------------------------------------------------------------------------
@@ -637,7 +644,7 @@ def _overridden(sc: Scenario, path: str) -> set[tuple[int, str]]:
 
 
 def _mc_job(sc: Scenario, runs: int, seed: int) -> _Job:
-    plan = _build_plan(sc, parse_uncertainty(sc))
+    plan = _build_plan(sc, parse_uncertainty(sc, check=False))
     return _Job("mc", seed, runs, tuple(sc.names), sc.attacker, (), (_Point(0, sc, plan),), sc.name)
 
 
@@ -729,7 +736,7 @@ def _sweep_job(sc: Scenario, params: Any, runs: int, seed: int) -> _Job:
     overridden: set[tuple[int, str]] = set()
     for p in paths:
         overridden |= _overridden(sc, p)
-    unc = parse_uncertainty(sc)
+    unc = parse_uncertainty(sc, check=False)
     for path, vals in grid:  # check every value once, with the scenario's own message
         for v in vals:
             sc.set_param(path, v)
@@ -863,6 +870,7 @@ def _schema(job: _Job) -> pa.Schema:
                 "attacker": job.attacker,
                 "riders": list(job.names),
                 "params": list(job.params),
+                **_track_info(job.points[0].base),
             }
         )
     }
@@ -1241,6 +1249,14 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return (0.0 if k <= 0 else max(0.0, c - h), 1.0 if k >= n else min(1.0, c + h))
 
 
+def _track_info(sc: Scenario) -> dict[str, float]:
+    return {
+        "race_m": float(sc.race_m),
+        "lap_m": float(sc.track.lap_m),
+        "pull_off_m_to_go": float(sc.derny.pull_off_m_to_go),
+    }
+
+
 class _Acc:
     """Streaming accumulators: counts per grid point and rider, positions, catch points and
     winning margins (float32, a few MB for a million runs)."""
@@ -1324,6 +1340,7 @@ class _Acc:
             params=list(job.params) if job else [],
             grid=grid,
             errors=list(self.errors),
+            **(_track_info(job.points[0].base) if job else {}),
         )
 
 
@@ -1349,6 +1366,9 @@ class Summary:
     grid: list[dict[str, Any]] | None = None
     errors: list[str] = field(default_factory=list)
     elapsed_s: float | None = None
+    race_m: float | None = None
+    lap_m: float | None = None
+    pull_off_m_to_go: float | None = None
 
     @property
     def ok_runs(self) -> int:
@@ -1491,6 +1511,8 @@ def summarize(df: pd.DataFrame, attacker: str | None = None, seed: int | None = 
     acc.add(cols)
     s = acc.summary(seed=seed)
     s.scenario = df.attrs.get("scenario", "")
+    for k in ("race_m", "lap_m", "pull_off_m_to_go"):
+        setattr(s, k, df.attrs.get(k))
     return s
 
 

@@ -598,3 +598,243 @@ def compare_chart(comparison: VariantComparison, sweep: AttackPointSweep | None 
 
 
 # --- Monte Carlo charts ---
+# Charts of keirin_sim.montecarlo: a batch's summary and a sweep's win-probability heatmap.
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from .montecarlo import Summary
+
+#: Colour of the catch-point and margin histograms.
+MC_BAR_COLOR = "#4c72b0"
+
+
+def _catch_panel(ax: Axes, summary: Summary) -> None:
+    """Histogram of the attacker's catch points (metres to go, the finish on the right)."""
+    s = summary
+    runs = max(1, s.ok_runs)
+    if s.attacker is None:
+        ax.text(0.5, 0.5, "no attacker named", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    catch = np.asarray(s.catch_m_to_go, dtype=float)
+    race_m = s.race_m or (float(catch.max()) if len(catch) else 1.0)
+    lap_m = s.lap_m or 250.0
+    edges = np.arange(0.0, race_m + lap_m / 10.0, lap_m / 10.0)
+    counts, _ = np.histogram(catch, bins=edges)
+    ax.bar(
+        edges[:-1],
+        100.0 * counts / runs,
+        width=np.diff(edges),
+        align="edge",
+        color=MC_BAR_COLOR,
+        edgecolor="white",
+        linewidth=0.5,
+    )
+    top = s.pull_off_m_to_go or race_m
+    left = max(top, float(catch.max()) if len(catch) else 0.0)
+    ax.set_xlim(min(race_m, left + lap_m / 10.0), 0.0)
+    if s.race_m and s.lap_m:
+        _m_to_go_marks(ax, s.race_m, s.lap_m, s.pull_off_m_to_go or 0.0, "x")
+    if len(catch):
+        med = float(np.median(catch))
+        ax.axvline(med, color="#222222", linewidth=1.2)
+        ax.text(
+            med,
+            0.97,
+            f" median {med:.0f} m",
+            transform=ax.get_xaxis_transform(),
+            ha="left",
+            va="top",
+            fontsize=8,
+        )
+    style_axes(
+        ax,
+        title=f"Where {s.attacker} is caught ({100.0 * s.caught / runs:.0f} % of races)",
+        xlabel="catch point (m to go)",
+        ylabel="races (%)",
+    )
+
+
+def mc_summary(summary: Summary) -> Figure:
+    """A Monte Carlo batch (:class:`~keirin_sim.montecarlo.Summary`): each rider's win
+    probability with its 95 % Wilson interval (left), where the attacker is caught, in metres
+    to go with the lap marks (top right), and the winning margins (bottom right)."""
+    s = summary
+    fig = KeirinFigure(figsize=(12.0, 6.0), layout="constrained")
+    gs = fig.add_gridspec(2, 2, width_ratios=(1.0, 1.25))
+    ax_p = fig.add_subplot(gs[:, 0])
+    ax_c = fig.add_subplot(gs[0, 1])
+    ax_m = fig.add_subplot(gs[1, 1])
+    colors = rider_colors(s.riders)
+    p, ci = s.win_probability, s.ci95
+    order = sorted(s.riders, key=lambda r: (p[r], -s.mean_position[r]))
+    y = np.arange(len(order))
+    vals = np.array([100.0 * p[r] for r in order])
+    lo = np.array([100.0 * (p[r] - ci[r][0]) for r in order])
+    hi = np.array([100.0 * (ci[r][1] - p[r]) for r in order])
+    ax_p.barh(y, vals, color=[colors[r][0] for r in order], height=0.65)
+    ax_p.errorbar(vals, y, xerr=[lo, hi], fmt="none", ecolor="#222222", capsize=3, linewidth=1)
+    for k in range(len(order)):
+        ax_p.text(
+            vals[k] + hi[k] + 1.0,
+            k,
+            f"{vals[k]:.1f} %",
+            va="center",
+            fontsize=9,
+        )
+    ax_p.set_yticks(y, labels=[f"{r}\nmean pos {s.mean_position[r]:.2f}" for r in order])
+    ax_p.set_xlim(0.0, min(100.0, max(10.0, float((vals + hi).max()) + 12.0)))
+    style_axes(
+        ax_p,
+        title=f"{s.scenario or 'Monte Carlo'}: win probability",
+        xlabel=f"wins in {s.ok_runs:,} races (%), bars: 95 % interval",
+    )
+    ax_p.grid(True, axis="x", color="#dddddd", linewidth=0.8)
+    ax_p.grid(False, axis="y")
+    _catch_panel(ax_c, s)
+    m = np.asarray(s.winning_margin_s, dtype=float)
+    if len(m):
+        hi_m = max(0.05, float(np.quantile(m, 0.99)))
+        ax_m.hist(
+            np.minimum(m, hi_m),
+            bins=np.linspace(0.0, hi_m, 31),
+            weights=np.full(len(m), 100.0 / len(m)),
+            color=MC_BAR_COLOR,
+            edgecolor="white",
+            linewidth=0.5,
+        )
+        med = float(np.median(m))
+        ax_m.axvline(med, color="#222222", linewidth=1.2)
+        ax_m.text(
+            med,
+            0.97,
+            f" median {med:.3f} s",
+            transform=ax_m.get_xaxis_transform(),
+            ha="left",
+            va="top",
+            fontsize=8,
+        )
+        ax_m.set_xlim(0.0, hi_m)
+    style_axes(
+        ax_m,
+        title="Winning margin",
+        xlabel="winner's margin over second (s; last bar: 99th percentile and above)",
+        ylabel="races (%)",
+    )
+    return fig
+
+
+def sweep_heatmap(
+    data: pd.DataFrame,
+    rider: str | None = None,
+    params: Sequence[str] | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Win probability of ``rider`` over the swept parameters: a heatmap for two parameters
+    (first on y, second on x; cells labelled in %), a line with its 95 % Wilson band for one.
+
+    ``data``: the rows of :func:`~keirin_sim.montecarlo.sweep` (``winner`` and a column per
+    parameter; ``rider`` defaults to ``df.attrs["attacker"]``), or its
+    ``summary.grid_table()`` (columns ``rider``, ``runs``, ``wins`` and the parameters)."""
+    from .montecarlo import wilson
+
+    if rider is None:
+        rider = data.attrs.get("attacker")
+    if rider is None:
+        raise ValueError("say whose win probability to draw: rider=...")
+    if "wins" in data.columns and "rider" in data.columns:
+        params = (
+            list(params)
+            if params is not None
+            else [
+                c
+                for c in data.columns
+                if c not in ("rider", "runs", "wins", "p", "ci_low", "ci_high")
+            ]
+        )
+        t = data[data["rider"] == rider].groupby(params, sort=True)[["wins", "runs"]].sum()
+    else:
+        if params is None:
+            params = list(data.attrs.get("params") or [])
+        if not params:
+            raise ValueError("say which swept parameters to draw: params=[...]")
+        ok = data["error"].isna() if "error" in data.columns else np.ones(len(data), bool)
+        d = data[ok].assign(wins=(data["winner"] == rider).astype(int), runs=1)
+        t = d.groupby(list(params), sort=True)[["wins", "runs"]].sum()
+    if len(params) not in (1, 2):
+        raise ValueError(f"a heatmap draws one or two parameters, got {len(params)}")
+    if t.empty:
+        raise ValueError(f"no rows for {rider!r}")
+    t = t.reset_index()
+    t["p"] = t["wins"] / t["runs"]
+    fig = ax.figure if ax is not None else new_figure(figsize=(9.0, 6.0))[0]
+    if ax is None:
+        ax = fig.axes[0]
+    fmt = lambda v: f"{v:g}" if isinstance(v, (int, float, np.number)) else str(v)  # noqa: E731
+    runs = int(t["runs"].max())
+    if len(params) == 1:
+        (px,) = params
+        xs = t[px].to_numpy()
+        ci = np.array([wilson(int(k), int(n)) for k, n in zip(t["wins"], t["runs"], strict=True)])
+        ax.fill_between(
+            xs,
+            100 * ci[:, 0],
+            100 * ci[:, 1],
+            color=MC_BAR_COLOR,
+            alpha=0.2,
+            linewidth=0,
+            label="95 % interval",
+        )
+        ax.plot(xs, 100 * t["p"], color=MC_BAR_COLOR, marker="o", linewidth=1.8, label=rider)
+        ax.set_ylim(0.0, 100.0)
+        style_axes(
+            ax,
+            title=f"Win probability of {rider} ({runs:,} races per point)",
+            xlabel=px,
+            ylabel="win probability (%)",
+            legend="inside",
+        )
+        return fig
+    py, px = params
+    xs = sorted(t[px].unique().tolist())
+    ys = sorted(t[py].unique().tolist())
+    grid = np.full((len(ys), len(xs)), np.nan)
+    for _, row in t.iterrows():
+        grid[ys.index(row[py]), xs.index(row[px])] = 100.0 * row["p"]
+    im = ax.imshow(
+        grid,
+        origin="lower",
+        aspect="auto",
+        cmap="viridis",
+        vmin=0.0,
+        vmax=100.0,
+        interpolation="nearest",
+    )
+    ax.set_xticks(range(len(xs)), labels=[fmt(v) for v in xs])
+    ax.set_yticks(range(len(ys)), labels=[fmt(v) for v in ys])
+    if len(xs) > 12:
+        ax.tick_params(axis="x", labelrotation=90)
+    if len(xs) * len(ys) <= 400:
+        for i in range(len(ys)):
+            for j in range(len(xs)):
+                v = grid[i, j]
+                if np.isfinite(v):
+                    ax.text(
+                        j,
+                        i,
+                        f"{v:.0f}",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        color="white" if v < 55 else "black",
+                    )
+    cb = fig.colorbar(im, ax=ax)
+    cb.set_label("win probability (%)")
+    style_axes(
+        ax,
+        title=f"Win probability of {rider} ({runs:,} races per point)",
+        xlabel=px,
+        ylabel=py,
+    )
+    ax.grid(False)
+    return fig
