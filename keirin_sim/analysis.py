@@ -532,11 +532,12 @@ def parse_variants(scenario: Scenario, raw: Any = None, rider: str | None = None
 class VariantRow:
     """The varied rider's race under one variant.
 
-    ``gap_over_laps``: (laps to go, lead in metres) at each whole lap mark, from the race's lap
-    gaps (taken as the first rider reaches each mark); the lead is over the best of the other
-    riders (positive = ahead by, negative = behind the leader by).  ``lead_m_to_go`` /
-    ``lead_m``: the same lead step by step (for charts), against the metres to go of the front
-    of the race, up to the first finisher.
+    ``caught``: whether he was caught before the line, when he is the scenario's attacker
+    (else ``None``).  ``gap_over_laps``: (laps to go, lead in metres) at each whole lap mark,
+    from the race's lap gaps (taken as the first rider reaches each mark); the lead is over the
+    best of the other riders (positive = ahead by, negative = behind the leader by).
+    ``lead_m_to_go`` / ``lead_m``: the same lead step by step (for charts), against the metres
+    to go of the front of the race, up to the first finisher.
     """
 
     name: str
@@ -560,6 +561,7 @@ class VariantRow:
             "finish_time_s": round(self.finish_time_s, 4),
             "w_left_j": round(self.w_left_j, 1),
             "winner": self.winner,
+            "caught": self.caught,
             "gap_over_laps": [
                 {"laps_to_go": ltg, "lead_m": round(g, 2)} for ltg, g in self.gap_over_laps
             ],

@@ -431,6 +431,7 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
     h = np.array([r.hesitation_s for r in rows])
     y = np.array([r.catch_m_to_go if r.caught else np.nan for r in rows], dtype=float)
     names = list(analysis.names)
+    names += sorted({r.caught_by for r in rows if r.caught and r.caught_by not in names})
     style = rider_colors(names)
     ax.axhline(0.0, color=CRITICAL_COLOR, linewidth=2.0, zorder=2)
     ax.plot(h, np.where(np.isnan(y), 0.0, y), color="#999999", linewidth=1.2, zorder=2)
