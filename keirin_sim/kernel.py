@@ -164,6 +164,13 @@ def derny_speed(xd, gp):
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+def derny_progress(xd, gp):
+    """Rate at which the derny's front wheel advances along the measurement line: it rides the
+    riders' line, so in the bends its own speed covers less of the measurement line."""
+    return derny_speed(xd, gp) / (1.0 + gp[GP_DLANE] * curvature(xd, gp))
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def envelope(v, pr):
     x = v * 60.0 / pr[PR_DEV] / pr[PR_COPT]
     return max(pr[PR_PMAX] * x * (2.0 - x), 0.0)
@@ -407,7 +414,7 @@ def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, sh
     xd0 = D[D_X]
     # stage 1
     deriv(S, D, PR, C, gp, k1, P1, order, rank, ahead, gahead, shelter)
-    vd = derny_speed(xd0, gp)
+    vd = derny_progress(xd0, gp)
     for i in range(n):
         for c in range(NSTATE):
             S1[i, c] = S[i, c] + h * k1[i, c]
@@ -415,7 +422,7 @@ def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, sh
     # stage 2
     D[D_X] = xd1
     deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter)
-    vd = derny_speed(xd1, gp)
+    vd = derny_progress(xd1, gp)
     for i in range(n):
         for c in range(NSTATE):
             S1[i, c] = 0.75 * S[i, c] + 0.25 * (S1[i, c] + h * k2[i, c])
@@ -423,7 +430,7 @@ def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, sh
     # stage 3
     D[D_X] = xd2
     deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter)
-    vd = derny_speed(xd2, gp)
+    vd = derny_progress(xd2, gp)
     for i in range(n):
         for c in range(NSTATE):
             S[i, c] = S[i, c] / 3.0 + 2.0 / 3.0 * (S1[i, c] + h * k2[i, c])
