@@ -733,13 +733,13 @@ def _sweep_job(sc: Scenario, params: Any, runs: int, seed: int) -> _Job:
     n_points = math.prod(len(v) for _, v in grid)
     if n_points > 100000:
         raise BatchError(f"--param: grid: {n_points} points (at most 100000)")
+    for path, vals in grid:  # check every value once, with the scenario's own message
+        for v in vals:
+            sc.set_param(path, v)
     overridden: set[tuple[int, str]] = set()
     for p in paths:
         overridden |= _overridden(sc, p)
     unc = parse_uncertainty(sc, check=False)
-    for path, vals in grid:  # check every value once, with the scenario's own message
-        for v in vals:
-            sc.set_param(path, v)
     points = []
     for k, combo in enumerate(itertools.product(*(v for _, v in grid))):
         s = sc
