@@ -132,6 +132,10 @@ def write_atomically(
     os.close(fd)
     try:
         writer(tmp)
+        # mkstemp creates 0600; give the file the permissions a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         os.replace(tmp, p)
     except OSError as e:
         raise OutputError(error_line(p, key, f"cannot write: {e.strerror or e}")) from None

@@ -364,8 +364,10 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
     if kind == W_BREAK:
         if D[D_ACTIVE] > 0.5:
             return -1.0
+        # the leader, on an effort (an attack, not a rider merely left at the front), is clear
         m1 = -1e18
         m2 = -1e18
+        i1 = -1
         for i in range(n):
             if C[i, CT_MODE] == MODE_DONE:
                 continue
@@ -373,8 +375,11 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
             if x > m1:
                 m2 = m1
                 m1 = x
+                i1 = i
             elif x > m2:
                 m2 = x
+        if i1 < 0 or C[i1, CT_MODE] != MODE_EFFORT:
+            return -1.0
         return (m1 - m2) - val
     if kind == W_PASS:
         return S[a, SX] - S[b, SX] - val

@@ -36,7 +36,7 @@ BLOCK_M = 2.0
 LATERAL_MS = 1.0
 #: Longest race the engine will integrate before it calls the scenario broken (s).
 T_LIMIT_S = 900.0
-_MAX_WATCHES = 96
+_MAX_WATCHES = 160
 
 
 class RaceError(RuntimeError):
@@ -115,7 +115,7 @@ class Race:
             c[K.CT_GAPDES] = gap
             c[K.CT_LANE_TGT] = sc.lane_m
             c[K.CT_TARGET] = -1
-            c[K.CT_VFREE] = entry.tactic.cruise_kmh / 3.6
+            c[K.CT_VFREE] = entry.tactic.tempo_kmh / 3.6
         self.D = np.array([0.0, 1.0])
         # records kept by the kernel
         marks = [k * tr.lap_m for k in range(1, sc.laps)]
@@ -147,6 +147,8 @@ class Race:
         self.finished = 0
         self.events: list[Event] = []
         self._launched = [False] * n
+        self._steering: set[int] = set()
+        self._armed: set[tuple[int, int]] = set()
         self.chase_started = self.env.event()
         self.derny_off = self.env.event()
         self.env.process(self._derny())
@@ -215,8 +217,29 @@ class Race:
         self._go_round(i)
 
     def _go_round(self, i: int) -> None:
-        """Start watching for rider ``i`` (now on an effort) closing on a slower wheel."""
-        self.env.process(self._steer(i))
+        """Rider ``i`` has gone on an effort: watch for it closing on a slower wheel, and let
+        every rider ahead of it that is still following jump on its wheel as it comes past."""
+        if i not in self._steering:
+            self._steering.add(i)
+            self.env.process(self._steer(i))
+        x = self.S[:, K.SX]
+        for j in range(self.n):
+            if j != i and x[j] > x[i] and not self._launched[j] and (i, j) not in self._armed:
+                self._armed.add((i, j))
+                ev = self._watch(K.W_PASS, i, j, 0.0, fresh=True)
+                ev.callbacks.append(self._jump_on(j, i))
+
+    def _jump_on(self, j: int, i: int):
+        def cb(_ev: simpy.Event) -> None:
+            if (
+                not self._launched[j]
+                and self.C[j, K.CT_MODE] == K.MODE_FOLLOW
+                and self.C[i, K.CT_MODE] == K.MODE_EFFORT
+                and self.D[K.D_ACTIVE] < 0.5
+            ):
+                self.take_wheel(j, i)
+
+        return cb
 
     def _steer(self, i: int) -> Generator[Any, Any, None]:
         """A rider on an effort who closes to within ``BLOCK_M`` of a slower wheel in its line
@@ -293,7 +316,7 @@ class Race:
 
     def move_in(self, i: int) -> None:
         self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m
-        self.C[i, K.CT_VFREE] = self.scenario.riders[i].tactic.cruise_kmh / 3.6
+        self.C[i, K.CT_VFREE] = self.scenario.riders[i].tactic.tempo_kmh / 3.6
         self.log(i, "move_in")
 
     # --- processes ---------------------------------------------------------------------

@@ -106,16 +106,16 @@ class Scenario:
         The value is checked against the same physical bounds as a scenario file.
         """
         head, _, fld = path.rpartition(".")
-        src = f"{self.source}: parameter {path!r}"
+        src = self.source
         if head in ("track", "derny"):
             bounds = TRACK_BOUNDS if head == "track" else DERNY_BOUNDS
             if fld not in bounds:
-                raise ScenarioError(f"{src}: unknown {head} field {fld!r}")
+                raise ScenarioError(f"{src}: {path}: unknown {head} field {fld!r}")
             _number(src, path, value, *bounds[fld])
             return replace(self, **{head: replace(getattr(self, head), **{fld: value})})
         if not head:
             if fld not in TOP_BOUNDS:
-                raise ScenarioError(f"{src}: unknown parameter")
+                raise ScenarioError(f"{src}: {path}: unknown parameter")
             lo, hi = TOP_BOUNDS[fld]
             _number(src, path, value, lo, hi, integer=fld == "laps")
             return replace(self, **{fld: value})
@@ -126,7 +126,7 @@ class Scenario:
         elif head in self.names:
             targets = [head]
         else:
-            raise ScenarioError(f"{src}: {head!r} is not a rider, 'field' or 'all'")
+            raise ScenarioError(f"{src}: {path}: {head!r} is not a rider, 'field' or 'all'")
         out = self
         for name in targets:
             if fld in RIDER_BOUNDS:
@@ -138,7 +138,7 @@ class Scenario:
             elif fld in ("kind", "role", "launch_on_wprime"):
                 out = out.with_tactic(name, **{fld: value})
             else:
-                raise ScenarioError(f"{src}: unknown rider or tactic field {fld!r}")
+                raise ScenarioError(f"{src}: {path}: unknown rider or tactic field {fld!r}")
         return out
 
 
@@ -163,6 +163,7 @@ TACTIC_BOUNDS: dict[str, tuple[float, float]] = {
     "gap_trigger_m": (0.5, 100.0),
     "chase_effort": (0.05, 1.0),
     "cruise_kmh": (20.0, 75.0),
+    "tempo_kmh": (20.0, 75.0),
     "follow_gap_m": (0.05, 10.0),
     "move_up_m_to_go": (0.0, 5000.0),
     "move_up_kmh": (0.5, 20.0),

@@ -9,7 +9,8 @@ Kinds (``Tactic.kind``):
 - ``late_sprint``: the same as ``follow`` (named for comparisons), 200 m launch by default.
 - ``attack``: go all out at ``attack_m_to_go`` metres to go, or as the derny pulls off when
   ``attack_m_to_go`` is ``None``, and ride to the line.
-- ``hesitate_chase``: follow until a rival breaks clear by ``gap_trigger_m``; then soft-pedal at
+- ``hesitate_chase``: follow until a rival attacks and is clear by ``gap_trigger_m``; then
+  soft-pedal at
   ``cruise_kmh`` for ``hesitation_s``; then chase (``role = "chase"``) unless somebody already
   has, or take the chaser's wheel (``role = "wheel"``, or a chaser already gone); final sprint
   as for ``follow``.
@@ -38,7 +39,9 @@ class Tactic:
 
     Defaults are calibration choices (tactics are not published quantities): a 200 m launch is
     the classic final-sprint distance (the keirin's timed last 200 m), a 0.3 m wheel gap is
-    wheel-to-wheel riding, a 5 m gap is when a rival is said to have gone clear.
+    wheel-to-wheel riding, a 5 m gap is when a rival is said to have gone clear.  ``tempo_kmh``
+    is the pace a rider with no wheel to follow keeps once the derny has left (its final 50 km/h
+    by default); ``cruise_kmh`` is how slowly a hesitating rider soft-pedals.
     """
 
     kind: str = "follow"
@@ -51,6 +54,7 @@ class Tactic:
     role: str = "wheel"
     chase_effort: float = 1.0
     cruise_kmh: float = 48.0
+    tempo_kmh: float = 50.0
     follow_gap_m: float = 0.3
     move_up_m_to_go: float | None = None
     move_up_kmh: float = 5.0

@@ -497,3 +497,17 @@ def test_subprocess_bad_input(tmp_path):
     assert "bad.toml" in p.stderr and "pmax_w" in p.stderr
     assert "Traceback" not in p.stderr
     assert files_in(tmp_path) == ["bad.toml"]
+
+
+def test_outputs_follow_the_umask(tmp_path):
+    import os
+    import stat
+
+    from keirin_sim.cli import write_atomically
+
+    old = os.umask(0o022)
+    try:
+        out = write_atomically(tmp_path / "x.txt", lambda p: Path(p).write_text("x"), "--out")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
