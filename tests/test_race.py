@@ -167,3 +167,19 @@ def test_an_unfinishable_race_raises():
         simulate(sc, traces=False)
     except RaceError:
         pass
+
+
+def test_no_attack_no_hesitation_and_riders_jump_on_a_passing_wheel(tokyo):
+    sc = tokyo.with_tactic("Jason Kenny", kind="late_sprint", launch_m_to_go=200.0)
+    r = simulate(sc)
+    first_launch = min(e.time_s for e in r.events if e.kind == "launch")
+    assert not [e for e in r.events if e.kind == "hesitate" and e.time_s < first_launch]
+    # with nobody attacking, the rider left in front keeps tempo after the derny has gone
+    tr = r.traces
+    k = sc.rider_index("Jason Kenny")
+    between = (tr.t > r.pull_off_time_s + 5) & (tr.t < first_launch)
+    assert tr.v_ms[between, k].min() * 3.6 > 48.0
+    # riders passed by a launched rider take its wheel as it goes by
+    launcher = next(e.rider for e in r.events if e.kind == "launch")
+    jumped = [e for e in r.events if e.kind == "take_wheel" and e.detail == launcher]
+    assert jumped and all(e.time_s > first_launch for e in jumped)
