@@ -198,9 +198,9 @@ class Race:
         return self._watch(K.W_SPRINT_READY, i, -1, factor)
 
     # --- decisions ---------------------------------------------------------------------
-    def log(self, i: int | None, kind: str, detail: str = "") -> None:
+    def log(self, i: int | None, kind: str, detail: str = "", t: float | None = None) -> None:
         name = "" if i is None else self.names[i]
-        self.events.append(Event(round(self.env.now, 6), name, kind, detail))
+        self.events.append(Event(round(self.env.now if t is None else t, 6), name, kind, detail))
 
     def launched(self, i: int) -> bool:
         return self._launched[i]
@@ -339,7 +339,9 @@ class Race:
 
         return cb
 
-    def _fire(self, k: int) -> None:
+    def _fire(self, k: int, t: float) -> simpy.Event | None:
+        """Trigger watch ``k``'s event at time ``t`` (now or later: nothing else is scheduled
+        before ``t``, the kernel stopped at the first thing that happens)."""
         self.WK[k, 3] = 0
         ev = self._wev[k]
         kind = self.WK[k, 0]
@@ -347,9 +349,15 @@ class Race:
         if kind == K.W_BREAK:
             x = np.where(self.C[:, K.CT_MODE] != K.MODE_DONE, self.S[:, K.SX], -np.inf)
             value = int(np.argmax(x))
-            self.log(value, "gap_opened", f"{self.WV[k]:.0f} m")
-        if ev is not None and not ev.triggered:
-            ev.succeed(value)
+            self.log(value, "gap_opened", f"{self.WV[k]:.0f} m", t)
+        if ev is None or ev.triggered:
+            return None
+        # Event.succeed() with a delay: what succeed() does, scheduled at t instead of now, so
+        # the motion process needs no extra timeout per state event.
+        ev._ok = True
+        ev._value = value
+        self.env.schedule(ev, simpy.events.NORMAL, max(t - self.env.now, 0.0))
+        return ev
 
     def _motion(self) -> Generator[Any, Any, None]:
         env = self.env
@@ -377,10 +385,9 @@ class Race:
             self.t_state = t
             if k < 0 and t >= T_LIMIT_S:
                 raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
-            yield env.timeout(max(t - env.now, 0.0))
-            if k >= 0:
-                self._fire(k)
-                yield env.timeout(0.0)
+            ev = self._fire(k, t) if k >= 0 else None
+            # resume once the event's reactions at t have run (or simply at t)
+            yield ev if ev is not None else env.timeout(max(t - env.now, 0.0))
 
     def run(self) -> Result:
         """Run the race to the last finisher and gather the result."""
