@@ -403,9 +403,10 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
             if d > 0.0 and abs(S[j, SLANE] - S[a, SLANE]) < tol and d < best:
                 best = d
                 jb = j
-        if jb < 0 or S[jb, SV] >= S[a, SV]:
+        if jb < 0:
             return -1.0
-        return val - (best - gp[GP_BIKE])
+        # inside val metres of the wheel and closing on it (continuous in the state)
+        return min(val - (best - gp[GP_BIKE]), S[a, SV] - S[jb, SV])
     return -1.0
 
 
@@ -466,6 +467,8 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
     P2 = np.empty(n)
     gprev = np.empty(nw)
     gnew = np.empty(nw)
+    glo = np.empty(nw)
+    ghi = np.empty(nw)
     order = np.arange(n)
     rank = np.arange(n)
     ahead = np.empty(n, dtype=np.int64)
@@ -518,37 +521,76 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                     th = f
                     kf = k
         if kf >= 0:
-            # secant refinement of the crossing; state restarts from the step start each time
+            # Locate the first crossing of any watch inside the step.  Bracket [lo, hi] (as
+            # fractions of the step): no watch has crossed at lo, one has at hi.  Secant steps on
+            # the earliest crossing watch, bisection when a secant step stalls or the watched
+            # quantity jumps; the state is re-integrated from the step start every time.
+            for a in range(na):
+                glo[act[a]] = gprev[act[a]]
+                ghi[act[a]] = gnew[act[a]]
             lo = 0.0
             hi = 1.0
-            glo = gprev[kf]
-            ghi = watch_value(WK[kf, 0], WK[kf, 1], WK[kf, 2], WV[kf], S, D, PR, C, gp)
-            th = min(max(th, 1e-9), 1.0)
-            for _it in range(4):
+            th = min(max(th, 1e-6), 1.0 - 1e-6)
+            for _it in range(40):
                 S[:, :] = S0
                 D[D_X] = d0x
                 _step(
                     S, D, PR, C, gp, th * h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter
                 )
-                g = watch_value(WK[kf, 0], WK[kf, 1], WK[kf, 2], WV[kf], S, D, PR, C, gp)
-                if abs(g) < 1e-9:
-                    break
-                if g < 0.0:
-                    lo = th
-                    glo = g
-                else:
+                crossed = False
+                for a in range(na):
+                    k = act[a]
+                    g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+                    gnew[k] = g
+                    if g >= 0.0 and gprev[k] < 0.0:
+                        crossed = True
+                if crossed:
                     hi = th
-                    ghi = g
-                th = lo + (hi - lo) * (-glo) / (ghi - glo)
-            if g < -1e-6:
-                # secant did not converge: fall back to the bracket's far end (g >= 0)
-                S[:, :] = S0
-                D[D_X] = d0x
-                th = hi
-                _step(
-                    S, D, PR, C, gp, th * h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter
-                )
-            h = th * h
+                    for a in range(na):
+                        ghi[act[a]] = gnew[act[a]]
+                else:
+                    lo = th
+                    for a in range(na):
+                        glo[act[a]] = gnew[act[a]]
+                if (hi - lo) * h < 1e-5:
+                    break
+                # earliest crossing estimate within the bracket, from the watches crossed at hi
+                est = 2.0
+                for a in range(na):
+                    k = act[a]
+                    if ghi[k] >= 0.0 and gprev[k] < 0.0 and glo[k] < 0.0:
+                        f = lo + (hi - lo) * (-glo[k]) / (ghi[k] - glo[k])
+                        if f < est:
+                            est = f
+                mid = 0.5 * (lo + hi)
+                span = hi - lo
+                if est > lo + 0.02 * span and est < hi - 0.02 * span:
+                    th = est
+                elif crossed and est <= lo + 0.02 * span:
+                    th = lo + 0.02 * span
+                elif not crossed and est >= hi - 0.02 * span:
+                    th = hi - 0.02 * span
+                else:
+                    th = mid
+                if crossed and abs(th - hi) * h < 1e-9:
+                    break
+            # finish on the crossed side and fire the watch that crossed first
+            S[:, :] = S0
+            D[D_X] = d0x
+            _step(S, D, PR, C, gp, hi * h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter)
+            kf = -1
+            est = 2.0
+            for a in range(na):
+                k = act[a]
+                g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+                if g >= 0.0 and gprev[k] < 0.0:
+                    f = -glo[k] / (g - glo[k]) if g > glo[k] else 0.0
+                    if kf < 0 or f < est:
+                        est = f
+                        kf = k
+            if kf < 0:  # pragma: no cover - the bracket guarantees a crossing at hi
+                kf = act[0]
+            h = hi * h
         else:
             for a in range(na):
                 gprev[act[a]] = gnew[act[a]]
