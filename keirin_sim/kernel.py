@@ -237,10 +237,19 @@ def _links(S, C, gp, order, rank, ahead, gahead, shelter):
 
 
 @njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter):
-    """Time derivatives of every rider's state and the power each rider rides at."""
+def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=True):
+    """Time derivatives of every rider's state and the power each rider rides at.
+
+    ``relink=False`` keeps who-is-behind-whom from the previous call (the later stages of a
+    step) and only refreshes the gaps."""
     n = S.shape[0]
-    _links(S, C, gp, order, rank, ahead, gahead, shelter)
+    if relink:
+        _links(S, C, gp, order, rank, ahead, gahead, shelter)
+    else:
+        for i in range(n):
+            j = ahead[i]
+            if j >= 0:
+                gahead[i] = S[j, SX] - S[i, SX] - gp[GP_BIKE]
     derny_on = D[D_ACTIVE] > 0.5
     xd = D[D_X]
     vd = derny_speed(xd, gp)
@@ -427,7 +436,7 @@ def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, sh
     xd1 = xd0 + h * vd
     # stage 2
     D[D_X] = xd1
-    deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter)
+    deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter, False)
     vd = derny_progress(xd1, gp)
     for i in range(n):
         for c in range(NSTATE):
@@ -435,7 +444,7 @@ def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, sh
     xd2 = 0.75 * xd0 + 0.25 * (xd1 + h * vd)
     # stage 3
     D[D_X] = xd2
-    deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter)
+    deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter, False)
     vd = derny_progress(xd2, gp)
     for i in range(n):
         for c in range(NSTATE):
