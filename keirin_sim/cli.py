@@ -244,7 +244,26 @@ def add_run_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.add_argument("--traces-csv", metavar="FILE", help="write the per-step traces as CSV")
     p.add_argument("--dt", type=_dt_value, metavar="S", help="kernel step in seconds")
+    p.add_argument(
+        "--mc-seed",
+        type=_mc_int,
+        metavar="S",
+        help="with --mc-run: replay one run of a `keirin-sim mc --seed S` batch",
+    )
+    p.add_argument(
+        "--mc-run", type=_mc_int, metavar="I", help="the run index to replay (with --mc-seed)"
+    )
     p.set_defaults(func=cmd_run)
+
+
+def _mc_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
+    return v
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -258,6 +277,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     if len({o.resolve() for o in outs}) < len(outs):
         raise CliError(error_line(outs[-1], "output", "the same file is given twice"))
     scenario = load_or_fail(args.scenario)
+    if (args.mc_seed is None) != (args.mc_run is None):
+        given = "--mc-seed" if args.mc_seed is not None else "--mc-run"
+        other = "--mc-run" if given == "--mc-seed" else "--mc-seed"
+        raise CliError(error_line("keirin-sim run", given, f"needs {other} as well"))
+    if args.mc_seed is not None:
+        from .montecarlo import sample_run
+
+        try:
+            scenario = sample_run(scenario, args.mc_seed, args.mc_run)
+        except ValueError as e:  # ScenarioError, BatchError: already one line
+            raise CliError(str(e)) from None
     riders = None
     if args.riders is not None:
         riders = (
