@@ -26,6 +26,8 @@ from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+import simpy
+
 if TYPE_CHECKING:  # pragma: no cover
     from .race import Race
 
@@ -62,6 +64,23 @@ class Tactic:
     let_gap_at_m_to_go: float | None = None
 
 
+def first_of(env: simpy.Environment, events: list[simpy.Event]) -> simpy.Event:
+    """An event that fires with the first of ``events`` to fire (a light ``AnyOf``: the
+    tactics only ask *whether* something happened, via each event's ``triggered``)."""
+    out = env.event()
+
+    def fire(ev: simpy.Event) -> None:
+        if not out.triggered:
+            out.succeed(ev)
+
+    for ev in events:
+        if ev.callbacks is None:  # already processed
+            fire(ev)
+            break
+        ev.callbacks.append(fire)
+    return out
+
+
 def run_tactic(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     """The SimPy process of rider ``i``: dispatches on ``tac.kind``."""
     if tac.move_up_m_to_go is not None:
@@ -86,7 +105,7 @@ def _final_sprint(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
         triggers.append(race.sprint_ready(i, tac.wprime_factor))
     if not triggers:
         return
-    yield race.env.any_of(triggers)
+    yield triggers[0] if len(triggers) == 1 else first_of(race.env, triggers)
     race.launch(i, 1.0, "launch")
 
 
@@ -104,7 +123,7 @@ def _hesitate_chase(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None
     yield race.derny_off
     sprint = env.process(_final_sprint(race, i, tac))
     brk = race.breakaway(tac.gap_trigger_m)
-    yield brk | sprint
+    yield first_of(env, [brk, sprint])
     if sprint.triggered or race.launched(i):
         return
     leader = brk.value
@@ -112,7 +131,7 @@ def _hesitate_chase(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None
         return
     race.hesitate(i, tac.cruise_kmh)
     timer = env.timeout(tac.hesitation_s)
-    yield env.any_of([timer, sprint, race.chase_started])
+    yield first_of(env, [timer, sprint, race.chase_started])
     if sprint.triggered or race.launched(i):
         return
     if race.chase_started.triggered:
@@ -122,7 +141,7 @@ def _hesitate_chase(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None
         race.chase(i, tac.chase_effort)
         return
     # a rider who never starts the chase waits for someone else to go
-    yield env.any_of([sprint, race.chase_started])
+    yield first_of(env, [sprint, race.chase_started])
     if race.chase_started.triggered and not race.launched(i):
         race.take_wheel(i, race.chase_started.value)
 
@@ -136,7 +155,7 @@ def _move_up(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
         return
     race.move_out(i, tac.move_up_kmh)
     done = race.passed(i, front, race.bike_length + 1.0)
-    yield done | race.env.timeout(30.0)
+    yield first_of(race.env, [done, race.env.timeout(30.0)])
     if not race.launched(i):
         race.move_in(i)
 
