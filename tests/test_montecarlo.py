@@ -165,6 +165,18 @@ def test_a_single_run_replays_exactly_as_in_the_batch(sc, batch):
     assert (hes.sub(hes.iloc[:, 0], axis=0).abs().to_numpy() < 1e-9).all()
 
 
+def test_cli_run_replays_one_run_of_a_batch(capsys):
+    df = run_batch(TOKYO_FILE, 6, 11, workers=1).df
+    rc, out, err = run_cli(capsys, "run", TOKYO_FILE, "--mc-seed", 11, "--mc-run", 4, "--json")
+    assert rc == 0, err
+    finish = json.loads(out)["finish"]
+    row = df.iloc[4]
+    assert finish[0]["rider"] == row["winner"]
+    for f in finish:
+        assert f["position"] == row[f"pos.{f['rider']}"]
+        assert f["time_s"] == round(row[f"time.{f['rider']}"], 4)
+
+
 # --- sampled values --------------------------------------------------------------------------
 WIDE = {
     "air_density": {"dist": "normal", "sd": 0.3},
