@@ -282,6 +282,11 @@ class Race:
         if not self.chase_started.triggered:
             self.chase_started.succeed(i)
 
+    def following(self, i: int) -> int | None:
+        """The rider whose wheel rider ``i`` has taken, if any."""
+        j = int(self.C[i, K.CT_TARGET])
+        return j if j >= 0 else None
+
     def take_wheel(self, i: int, j: int) -> None:
         """Rider ``i`` follows rider ``j`` at any speed."""
         self.C[i, K.CT_VCAP] = 1e9

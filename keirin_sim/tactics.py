@@ -10,14 +10,15 @@ Kinds (``Tactic.kind``):
 - ``attack``: go all out at ``attack_m_to_go`` metres to go, or as the derny pulls off when
   ``attack_m_to_go`` is ``None``, and ride to the line.
 - ``hesitate_chase``: follow until a rival attacks and is clear by ``gap_trigger_m``; then
-  soft-pedal at
-  ``cruise_kmh`` for ``hesitation_s``; then chase (``role = "chase"``) unless somebody already
-  has, or take the chaser's wheel (``role = "wheel"``, or a chaser already gone); final sprint
-  as for ``follow``.
+  soft-pedal at ``cruise_kmh`` for ``hesitation_s``; then chase (``role = "chase"``) unless
+  somebody already has, or take the chaser's wheel (``role = "wheel"``, or a chaser already
+  gone); final sprint as for ``follow``.  A rider who had already jumped on the wheel of a
+  rider coming past it does not hesitate: it keeps that wheel.
 
-Any kind may ``move_up_m_to_go``: swing out and ride past the riders ahead in the line, then
-drop back in.  ``let_gap_m`` at ``let_gap_at_m_to_go`` opens a gap to the wheel ahead (as
-Glaetzer did behind Kenny in Tokyo).
+Every rider still following jumps on the wheel of a rider who comes past it on an effort (an
+attack, a chase, a launch).  Any kind may ``move_up_m_to_go``: swing out and ride past the
+riders ahead in the line, then drop back in.  ``let_gap_m`` at ``let_gap_at_m_to_go`` opens a
+gap to the wheel ahead (as Glaetzer did behind Kenny in Tokyo).
 """
 
 from __future__ import annotations
@@ -127,8 +128,8 @@ def _hesitate_chase(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None
     if sprint.triggered or race.launched(i):
         return
     leader = brk.value
-    if leader == i:
-        return
+    if leader == i or race.following(i) is not None:
+        return  # the attacker himself, or a rider who already jumped on a passing wheel
     race.hesitate(i, tac.cruise_kmh)
     timer = env.timeout(tac.hesitation_s)
     yield first_of(env, [timer, sprint, race.chase_started])

@@ -183,3 +183,20 @@ def test_no_attack_no_hesitation_and_riders_jump_on_a_passing_wheel(tokyo):
     launcher = next(e.rider for e in r.events if e.kind == "launch")
     jumped = [e for e in r.events if e.kind == "take_wheel" and e.detail == launcher]
     assert jumped and all(e.time_s > first_launch for e in jumped)
+
+
+def test_the_attack_works_from_the_front_but_not_from_behind(tokyo):
+    """From behind, the attacker comes past riders who jump on his wheel instead of
+    hesitating (Tokyo's hesitation needed Kenny at the front)."""
+    from dataclasses import replace
+
+    riders = list(tokyo.riders)
+    kenny = riders.pop(0)
+    riders.insert(3, kenny)
+    r = simulate(replace(tokyo, riders=tuple(riders)))
+    assert r.winner != "Jason Kenny"
+    assert r.catch is not None and r.catch["m_to_go"] > 0
+    jumped = [e for e in r.events if e.kind == "take_wheel" and e.detail == "Jason Kenny"]
+    assert jumped
+    hesitant = {e.rider for e in r.events if e.kind == "hesitate"}
+    assert not hesitant & {e.rider for e in jumped}
