@@ -561,7 +561,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                     lo = th
                     for a in range(na):
                         glo[act[a]] = gnew[act[a]]
-                if (hi - lo) * h < 1e-5:
+                if (hi - lo) * h < 1e-4:
                     break
                 # earliest crossing estimate within the bracket, from the watches crossed at hi
                 est = 2.0
