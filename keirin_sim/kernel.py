@@ -91,6 +91,11 @@ FASTMATH = True
 #: Behind the derny the whole field rides a smooth, slowly rising speed: a longer step there
 #: costs no accuracy (checked by the step-convergence test) and saves most of the work.
 DERNY_STEP_FACTOR = 4.0
+#: A wheel's pull on a follower fades over this many metres at the edge of the follow range,
+#: and a wheel that is off the line or only half in front limits the follower by up to this
+#: much less (m/s).  Numerical smoothing, not physiology.
+FOLLOW_FADE_M = 3.0
+FOLLOW_SOFT_MS = 20.0
 #: Follow law limits (m/s): calibration choices for smooth riding in a line.
 GAP_BACK_MS = 1.0
 GAP_CLOSE_MS = 4.0
@@ -266,7 +271,6 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
         # drafting: the best shelter among the riders just ahead (each weighted by how far
         # it is off to the side, so shelter fades continuously as lines change)
         j = ahead[i]
-        g_r = gahead[i]
         tol = gp[GP_INLINE]
         left = 1.0
         if j >= 0:
@@ -319,21 +323,37 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
                 pcap = (PR[i, PR_MEFF] * (vmax - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
                 p = min(p, max(pcap, -gp[GP_BRAKE]))
         else:
-            # with no wheel to follow a rider rides its free speed; behind the derny, the derny
-            # sets the pace; a rider told to take a wheel closes on it from any distance
+            # The follow law: with no wheel to follow a rider rides its free speed (behind the
+            # derny, the derny sets the pace); a rider told to take a wheel closes on it from any
+            # distance.  Every rider just ahead adds a speed limit (its speed plus the gap term)
+            # that fades in as it comes fully in front, fades out as it moves off the line or out
+            # of reach: the law stays continuous as lines form and break (a switch of wheel
+            # would make results depend on the step).
             vt = 1e9 if derny_on else C[i, CT_VFREE]
-            # (the wheel in front is followed when it is between the rider and its target, so
-            # riders taking the same wheel form a line behind it)
             tj = int(C[i, CT_TARGET])
-            if (
-                tj >= 0
-                and C[tj, CT_MODE] != MODE_DONE
-                and not (j >= 0 and g_r < gp[GP_FOLLOW] and S[j, SX] <= S[tj, SX])
-            ):
-                g_t = S[tj, SX] - gp[GP_BIKE] - x
-                vt = S[tj, SV] + _gap_term(g_t - C[i, CT_GAPDES], gp)
-            elif j >= 0 and g_r < gp[GP_FOLLOW]:
-                vt = S[j, SV] + _gap_term(g_r - C[i, CT_GAPDES], gp)
+            gapdes = C[i, CT_GAPDES]
+            if tj >= 0 and C[tj, CT_MODE] != MODE_DONE:
+                vt = S[tj, SV] + _gap_term(S[tj, SX] - gp[GP_BIKE] - x - gapdes, gp)
+            bike = gp[GP_BIKE]
+            reach = gp[GP_FOLLOW]
+            for q in range(n):
+                if q == i or C[q, CT_MODE] == MODE_DONE:
+                    continue
+                d = S[q, SX] - x
+                if d <= 0.0 or d > reach + bike + FOLLOW_FADE_M:
+                    continue
+                wq = min(1.0, max(0.0, 2.0 * (tol - abs(S[q, SLANE] - lane)) / tol))
+                if wq <= 0.0:
+                    continue
+                g = d - bike
+                wq *= min(1.0, d / 0.5) * min(
+                    1.0, max(0.0, (reach + FOLLOW_FADE_M - g) / FOLLOW_FADE_M)
+                )
+                if wq <= 0.0:
+                    continue
+                c = S[q, SV] + _gap_term(g - gapdes, gp) + FOLLOW_SOFT_MS * (1.0 - wq)
+                if c < vt:
+                    vt = c
             vt = min(vt, C[i, CT_VCAP], vmax)
             p = (PR[i, PR_MEFF] * (vt - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
             p = min(max(p, -gp[GP_BRAKE]), plim)

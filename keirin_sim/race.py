@@ -148,6 +148,7 @@ class Race:
         self.events: list[Event] = []
         self._launched = [False] * n
         self._steering: set[int] = set()
+        self._hesitating: set[int] = set()
         self._armed: set[tuple[int, int]] = set()
         self.chase_started = self.env.event()
         self.derny_off = self.env.event()
@@ -210,6 +211,7 @@ class Race:
         if self.C[i, K.CT_MODE] == K.MODE_DONE or self._launched[i]:
             return
         self._launched[i] = True
+        self._hesitating.discard(i)
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
@@ -270,13 +272,28 @@ class Race:
     def hesitate(self, i: int, cruise_kmh: float) -> None:
         """Rider ``i`` lets the wheel go and rides at ``cruise_kmh`` at most."""
         self.C[i, K.CT_VCAP] = cruise_kmh / 3.6
+        self._hesitating.add(i)
         self.log(i, "hesitate", f"{cruise_kmh:.0f} km/h")
+
+    def nearest_chaser_ahead(self, i: int) -> int | None:
+        """The nearest rider ahead of ``i`` that is not hesitating (on an effort or on a wheel)."""
+        x = self.S[:, K.SX]
+        ahead = [
+            j
+            for j in range(self.n)
+            if j != i
+            and x[j] > x[i]
+            and self.C[j, K.CT_MODE] != K.MODE_DONE
+            and j not in self._hesitating
+        ]
+        return min(ahead, key=lambda j: x[j]) if ahead else None
 
     def chase(self, i: int, effort: float) -> None:
         """Rider ``i`` starts the chase; the others may take its wheel."""
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
+        self._hesitating.discard(i)
         self.log(i, "chase", f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
         self._go_round(i)
         if not self.chase_started.triggered:
@@ -291,6 +308,7 @@ class Race:
         """Rider ``i`` follows rider ``j`` at any speed."""
         self.C[i, K.CT_VCAP] = 1e9
         self.C[i, K.CT_TARGET] = j
+        self._hesitating.discard(i)
         self.log(i, "take_wheel", self.names[j])
 
     def set_gap(self, i: int, gap_m: float) -> None:

@@ -141,7 +141,12 @@ def _hesitate_chase(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None
     if tac.role == "chase":
         race.chase(i, tac.chase_effort)
         return
-    # a rider who never starts the chase waits for someone else to go
+    # a rider who never starts the chase takes the wheel of a rider already gone after the
+    # attacker (one who jumped on his wheel), or waits for someone else to go
+    gone = race.nearest_chaser_ahead(i)
+    if gone is not None:
+        race.take_wheel(i, gone)
+        return
     yield first_of(env, [sprint, race.chase_started])
     if race.chase_started.triggered and not race.launched(i):
         race.take_wheel(i, race.chase_started.value)
