@@ -336,11 +336,14 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
                 vt = S[tj, SV] + _gap_term(S[tj, SX] - gp[GP_BIKE] - x - gapdes, gp)
             bike = gp[GP_BIKE]
             reach = gp[GP_FOLLOW]
-            for q in range(n):
+            for r in range(max(rank[i] - 1, 0), n):
+                q = order[r]
                 if q == i or C[q, CT_MODE] == MODE_DONE:
                     continue
                 d = S[q, SX] - x
-                if d <= 0.0 or d > reach + bike + FOLLOW_FADE_M:
+                if d > reach + bike + FOLLOW_FADE_M:
+                    break
+                if d <= 0.0:
                     continue
                 wq = min(1.0, max(0.0, 2.0 * (tol - abs(S[q, SLANE] - lane)) / tol))
                 if wq <= 0.0:
