@@ -916,6 +916,8 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     """Register ``catch`` and ``compare`` on the ``keirin-sim`` sub-command parser (called by
     :func:`keirin_sim.cli.build_parser`).  Each sets ``func``: called with the parsed arguments,
     returns the exit status."""
+    from . import cli
+
     p = subparsers.add_parser(
         "catch",
         help="when would the field have caught the attacker (hesitation sweep)",
@@ -923,12 +925,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "the attacker is caught, his margin, and the critical hesitation (by bisection) at "
         "which the catch falls exactly on the line.",
     )
-    p.add_argument(
-        "scenario",
-        nargs="?",
-        metavar="SCENARIO",
-        help="scenario TOML file (default: the shipped Tokyo 2020 men's final)",
-    )
+    cli.add_scenario_argument(p)
     p.add_argument(
         "--attacker", metavar="NAME", help="the rider whose catch is tracked (default: the "
         "scenario's attacker)"
@@ -964,13 +961,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
         "finish position, margin, W' left at the line and the rider's lead lap by lap; "
         "optionally sweep the distance to go at which the rider launches.",
     )
-    q.add_argument(
-        "scenario",
-        nargs="?",
-        metavar="SCENARIO",
-        help=f"scenario TOML file with [[variants]] (default: the shipped "
-        f"{DEFAULT_COMPARE_SCENARIO})",
-    )
+    cli.add_scenario_argument(q, f"the shipped {DEFAULT_COMPARE_SCENARIO}, with [[variants]]")
     q.add_argument("--rider", metavar="NAME", help="the varied rider (default: the variants')")
     q.add_argument(
         "--sweep",

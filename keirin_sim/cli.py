@@ -211,6 +211,15 @@ def _dt_value(text: str) -> float:
     return v
 
 
+def add_scenario_argument(
+    p: argparse.ArgumentParser, default: str = "the shipped Tokyo 2020 men's final"
+) -> None:
+    """The optional SCENARIO positional every command takes."""
+    p.add_argument(
+        "scenario", nargs="?", metavar="SCENARIO", help=f"scenario TOML file (default: {default})"
+    )
+
+
 # --- keirin-sim run --------------------------------------------------------------------------
 def add_run_command(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -218,12 +227,7 @@ def add_run_command(sub: argparse._SubParsersAction) -> None:
         help="replay one race and print the results",
         description="Replay one race: results table, gaps at the lap marks, event log.",
     )
-    p.add_argument(
-        "scenario",
-        nargs="?",
-        metavar="SCENARIO",
-        help="scenario TOML file (default: the shipped Tokyo 2020 men's final)",
-    )
+    add_scenario_argument(p)
     p.add_argument("--plot", metavar="FILE", help="write the gap chart (.png, .svg or .pdf)")
     p.add_argument(
         "--gap-units",

@@ -1885,12 +1885,9 @@ def _nonneg_int(text: str) -> int:
 
 
 def _common(p: argparse.ArgumentParser, runs: int) -> None:
-    p.add_argument(
-        "scenario",
-        nargs="?",
-        metavar="SCENARIO",
-        help="scenario TOML file (default: the shipped Tokyo 2020 men's final)",
-    )
+    from . import cli
+
+    cli.add_scenario_argument(p)
     p.add_argument(
         "--runs",
         type=_pos_int,
