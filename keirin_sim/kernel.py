@@ -329,7 +329,8 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
             # that fades in as it comes fully in front, fades out as it moves off the line or out
             # of reach: the law stays continuous as lines form and break (a switch of wheel
             # would make results depend on the step).
-            vt = 1e9 if derny_on else C[i, CT_VFREE]
+            vt = 1e9
+            wmax = 0.0
             tj = int(C[i, CT_TARGET])
             gapdes = C[i, CT_GAPDES]
             if tj >= 0 and C[tj, CT_MODE] != MODE_DONE:
@@ -357,6 +358,11 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
                 c = S[q, SV] + _gap_term(g - gapdes, gp) + FOLLOW_SOFT_MS * (1.0 - wq)
                 if c < vt:
                     vt = c
+                if wq > wmax:
+                    wmax = wq
+            # the free speed binds only as far as no wheel is there to follow
+            if not derny_on and tj < 0:
+                vt = min(vt, C[i, CT_VFREE] + FOLLOW_SOFT_MS * wmax)
             vt = min(vt, C[i, CT_VCAP], vmax)
             p = (PR[i, PR_MEFF] * (vt - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
             p = min(max(p, -gp[GP_BRAKE]), plim)

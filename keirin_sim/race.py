@@ -261,8 +261,21 @@ class Race:
                 and x[j] > x[i]
                 and abs(lane[j] - lane[i]) < IN_LINE_M
             ]
-            j = min(ahead, key=lambda k: x[k])
-            self.C[i, K.CT_LANE_TGT] = max(self.C[j, K.CT_LANE_TGT], lane[j]) + 2.0 * IN_LINE_M
+            if not ahead:  # pragma: no cover - the watch fired on a wheel in line
+                continue
+            near = min(x[k] for k in ahead)
+            # everyone riding level with the blocking wheel (within a bike length): go above
+            # all of them and past the front one, whichever of them the watch saw first
+            group = [
+                k
+                for k in range(self.n)
+                if k != i
+                and self.C[k, K.CT_MODE] != K.MODE_DONE
+                and near - 0.5 <= x[k] <= near + BIKE_LENGTH_M
+            ]
+            top = max(max(self.C[k, K.CT_LANE_TGT], lane[k]) for k in group)
+            self.C[i, K.CT_LANE_TGT] = top + 2.0 * IN_LINE_M
+            j = max(group, key=lambda k: x[k])
             self.log(i, "go_round", self.names[j])
             yield self._watch(K.W_PASS, i, j, BIKE_LENGTH_M + 1.0, fresh=True)
             if self.C[i, K.CT_MODE] == K.MODE_DONE:

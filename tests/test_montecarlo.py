@@ -363,7 +363,7 @@ def test_cli_mc_json(tmp_path, capsys):
     d = json.loads(stdout)
     assert d["runs"] == 24 and d["seed"] == 7 and d["out"] == str(out)
     assert set(d["win_probability"]) == set(d["ci95"]) and len(d["ci95"]) == 6
-    assert sum(d["win_probability"].values()) == pytest.approx(1.0)
+    assert sum(d["win_probability"].values()) == pytest.approx(1.0, abs=1e-5)  # JSON rounds
     for r, (lo, hi) in d["ci95"].items():
         assert lo <= d["win_probability"][r] <= hi
     assert d["catch"]["attacker"] == "Jason Kenny"
