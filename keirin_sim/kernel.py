@@ -76,9 +76,8 @@ D_X, D_ACTIVE = 0, 1
     W_BREAK,
     W_PASS,
     W_SPRINT_READY,
-    W_FIELD_MARK,
     W_BLOCKED,
-) = range(7)
+) = range(6)
 # outputs: per-rider stats columns
 ST_VMAX, ST_PMAX = 0, 1
 # catch record slots
@@ -393,12 +392,6 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
         return S[a, SX] - val
     if kind == W_DERNY_MARK:
         return D[D_X] - val
-    if kind == W_FIELD_MARK:
-        m = -1e18
-        for i in range(n):
-            if S[i, SX] > m:
-                m = S[i, SX]
-        return m - val
     if kind == W_BREAK:
         if D[D_ACTIVE] > 0.5:
             return -1.0
