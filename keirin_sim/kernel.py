@@ -77,7 +77,8 @@ D_X, D_ACTIVE = 0, 1
     W_PASS,
     W_SPRINT_READY,
     W_BLOCKED,
-) = range(6)
+    W_PASSES,
+) = range(7)
 # outputs: per-rider stats columns
 ST_VMAX, ST_PMAX = 0, 1
 # catch record slots
@@ -422,6 +423,15 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
             return -1.0
         tau = S[a, SW] / spare
         return v * tau * val - (gp[GP_RACE] - S[a, SX])
+    if kind == W_PASSES:
+        # rider a comes past any rider of the bit mask b (by val metres)
+        best = -1e18
+        for j in range(n):
+            if (b >> j) & 1 and C[j, CT_MODE] != MODE_DONE:
+                d = S[a, SX] - S[j, SX] - val
+                if d > best:
+                    best = d
+        return best if best > -1e17 else -1.0
     if kind == W_BLOCKED:
         # rider a is within val metres of a slower wheel in its line
         tol = gp[GP_INLINE]
@@ -500,6 +510,10 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
     gnew = np.empty(nw)
     glo = np.empty(nw)
     ghi = np.empty(nw)
+    SE = np.empty_like(S)
+    F1 = np.empty_like(S)
+    PF = np.empty(n)
+    DT = np.empty(2)
     order = np.arange(n)
     rank = np.arange(n)
     ahead = np.empty(n, dtype=np.int64)
@@ -552,10 +566,16 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                     th = f
                     kf = k
         if kf >= 0:
-            # Locate the first crossing of any watch inside the step.  Bracket [lo, hi] (as
-            # fractions of the step): no watch has crossed at lo, one has at hi.  Secant steps on
-            # the earliest crossing watch, bisection when a secant step stalls or the watched
-            # quantity jumps; the state is re-integrated from the step start every time.
+            # Locate the first crossing of any watch inside the step on the step's dense output
+            # (cubic Hermite through the start and end states and slopes: no re-integration),
+            # then integrate once, exactly to that time.  Bracket [lo, hi] (fractions of the
+            # step): no watch has crossed at lo, one has at hi; secant steps on the earliest
+            # crossing watch, bisection when a secant step stalls or the watched quantity jumps.
+            SE[:, :] = S
+            xde = D[D_X]
+            deriv(SE, D, PR, C, gp, F1, PF, order, rank, ahead, gahead, shelter)
+            vd0 = derny_progress(d0x, gp)
+            vde = derny_progress(xde, gp)
             for a in range(na):
                 glo[act[a]] = gprev[act[a]]
                 ghi[act[a]] = gnew[act[a]]
@@ -563,15 +583,19 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
             hi = 1.0
             th = min(max(th, 1e-6), 1.0 - 1e-6)
             for _it in range(40):
-                S[:, :] = S0
-                D[D_X] = d0x
-                _step(
-                    S, D, PR, C, gp, th * h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter
-                )
+                h00 = (1.0 + 2.0 * th) * (1.0 - th) * (1.0 - th)
+                h10 = th * (1.0 - th) * (1.0 - th) * h
+                h01 = th * th * (3.0 - 2.0 * th)
+                h11 = th * th * (th - 1.0) * h
+                for i in range(n):
+                    for c in range(NSTATE):
+                        S1[i, c] = h00 * S0[i, c] + h10 * k1[i, c] + h01 * SE[i, c] + h11 * F1[i, c]
+                DT[D_X] = h00 * d0x + h10 * vd0 + h01 * xde + h11 * vde
+                DT[D_ACTIVE] = D[D_ACTIVE]
                 crossed = False
                 for a in range(na):
                     k = act[a]
-                    g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+                    g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S1, DT, PR, C, gp)
                     gnew[k] = g
                     if g >= 0.0 and gprev[k] < 0.0:
                         crossed = True
@@ -583,7 +607,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                     lo = th
                     for a in range(na):
                         glo[act[a]] = gnew[act[a]]
-                if (hi - lo) * h < 1e-4:
+                if (hi - lo) * h < 1e-5:
                     break
                 # earliest crossing estimate within the bracket, from the watches crossed at hi
                 est = 2.0
@@ -605,22 +629,21 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                     th = mid
                 if crossed and abs(th - hi) * h < 1e-9:
                     break
-            # finish on the crossed side and fire the watch that crossed first
-            S[:, :] = S0
-            D[D_X] = d0x
-            _step(S, D, PR, C, gp, hi * h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter)
+            # the watch that crossed first (on the dense output), then the real step to there
             kf = -1
             est = 2.0
             for a in range(na):
                 k = act[a]
-                g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
-                if g >= 0.0 and gprev[k] < 0.0:
-                    f = -glo[k] / (g - glo[k]) if g > glo[k] else 0.0
+                if ghi[k] >= 0.0 and gprev[k] < 0.0:
+                    f = -glo[k] / (ghi[k] - glo[k]) if ghi[k] > glo[k] else 0.0
                     if kf < 0 or f < est:
                         est = f
                         kf = k
             if kf < 0:  # pragma: no cover - the bracket guarantees a crossing at hi
                 kf = act[0]
+            S[:, :] = S0
+            D[D_X] = d0x
+            _step(S, D, PR, C, gp, hi * h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter)
             h = hi * h
         else:
             for a in range(na):

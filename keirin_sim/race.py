@@ -225,21 +225,41 @@ class Race:
             self._steering.add(i)
             self.env.process(self._steer(i))
         x = self.S[:, K.SX]
+        mask = 0
         for j in range(self.n):
             if j != i and x[j] > x[i] and not self._launched[j] and (i, j) not in self._armed:
                 self._armed.add((i, j))
-                ev = self._watch(K.W_PASS, i, j, 0.0, fresh=True)
-                ev.callbacks.append(self._jump_on(j, i))
+                mask |= 1 << j
+        self._arm_passes(i, mask)
 
-    def _jump_on(self, j: int, i: int):
+    def _arm_passes(self, i: int, mask: int) -> None:
+        """One watch for rider ``i`` coming past any rider of ``mask`` (a bit per rider)."""
+        if not mask:
+            return
+        ev = self._watch(K.W_PASSES, i, mask, 0.0, fresh=True)
+        ev.callbacks.append(self._jump_on(i, mask))
+
+    def _jump_on(self, i: int, mask: int):
+        """Every rider of ``mask`` that rider ``i`` has just come past takes its wheel if it is
+        still following; the rest stay watched."""
+
         def cb(_ev: simpy.Event) -> None:
-            if (
-                not self._launched[j]
-                and self.C[j, K.CT_MODE] == K.MODE_FOLLOW
-                and self.C[i, K.CT_MODE] == K.MODE_EFFORT
-                and self.D[K.D_ACTIVE] < 0.5
-            ):
-                self.take_wheel(j, i)
+            x = self.S[:, K.SX]
+            left = 0
+            for j in range(self.n):
+                if not mask >> j & 1:
+                    continue
+                if x[i] < x[j]:
+                    left |= 1 << j
+                elif (
+                    not self._launched[j]
+                    and self.C[j, K.CT_MODE] == K.MODE_FOLLOW
+                    and self.C[i, K.CT_MODE] == K.MODE_EFFORT
+                    and self.D[K.D_ACTIVE] < 0.5
+                ):
+                    self.take_wheel(j, i)
+            if self.C[i, K.CT_MODE] == K.MODE_EFFORT:
+                self._arm_passes(i, left)
 
         return cb
 
