@@ -250,17 +250,18 @@ def add_run_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dt", type=_dt_value, metavar="S", help="kernel step in seconds")
     p.add_argument(
         "--mc-seed",
-        type=_mc_int,
+        type=nonneg_int,
         metavar="S",
         help="with --mc-run: replay one run of a `keirin-sim mc --seed S` batch",
     )
     p.add_argument(
-        "--mc-run", type=_mc_int, metavar="I", help="the run index to replay (with --mc-seed)"
+        "--mc-run", type=nonneg_int, metavar="I", help="the run index to replay (with --mc-seed)"
     )
     p.set_defaults(func=cmd_run)
 
 
-def _mc_int(text: str) -> int:
+def nonneg_int(text: str) -> int:
+    """argparse type: a whole number of 0 or more."""
     try:
         v = int(text)
     except ValueError:

@@ -153,6 +153,13 @@ def curvature(x, gp):
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+def _in_line(offset, tol):
+    """How far a wheel ``offset`` metres to the side counts as in line: fully within half the
+    tolerance, not at all beyond it, linear between (drafting and following fade together)."""
+    return min(1.0, max(0.0, 2.0 * (tol - abs(offset)) / tol))
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _gap_term(err, gp):
     """Speed a follower adds (or gives up) for a gap error: proportional, but a rider drifts
     back at most ``GAP_BACK_MS`` and closes at most ``GAP_CLOSE_MS`` faster than the wheel, so a
@@ -235,7 +242,7 @@ def _links(S, C, gp, order, rank, ahead, gahead, shelter):
                     # the leader's benefit fades out between 1 and 2 m of wheel gap and with
                     # the follower's offset to the side
                     f = min(1.0, max(0.0, _LEADER_GAP + 1.0 - (d - bike)))
-                    f *= min(1.0, max(0.0, 2.0 * (tol - abs(S[j, SLANE] - li)) / tol))
+                    f *= _in_line(S[j, SLANE] - li, tol)
                     if f > shelter[j]:
                         shelter[j] = f
                     break
@@ -284,7 +291,7 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
                     break
                 if gg <= 0.0:
                     continue
-                lat = min(1.0, max(0.0, 2.0 * (tol - abs(S[jj, SLANE] - lane)) / tol))
+                lat = _in_line(S[jj, SLANE] - lane, tol)
                 if lat <= 0.0:
                     continue
                 base = _interp(gg, _RIDER_GAP, _RIDER_LEFT)
@@ -302,7 +309,7 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
         if derny_on:
             g_d = xd - gp[GP_DERNY_LEN] - x
             if g_d > -gp[GP_DERNY_LEN] and abs(lane - gp[GP_DLANE]) < tol:
-                lat = min(1.0, max(0.0, 2.0 * (tol - abs(lane - gp[GP_DLANE])) / tol))
+                lat = _in_line(lane - gp[GP_DLANE], tol)
                 ld = 1.0 - (1.0 - _interp(max(g_d, 0.0), _DERNY_GAP, _DERNY_LEFT)) * lat
                 if ld < left:
                     left = ld
@@ -346,7 +353,7 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
                     break
                 if d <= 0.0:
                     continue
-                wq = min(1.0, max(0.0, 2.0 * (tol - abs(S[q, SLANE] - lane)) / tol))
+                wq = _in_line(S[q, SLANE] - lane, tol)
                 if wq <= 0.0:
                     continue
                 g = d - bike

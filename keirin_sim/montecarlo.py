@@ -1875,13 +1875,9 @@ def _pos_int(text: str) -> int:
 
 
 def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
-    return v
+    from .cli import nonneg_int
+
+    return nonneg_int(text)
 
 
 def _common(p: argparse.ArgumentParser, runs: int) -> None:
