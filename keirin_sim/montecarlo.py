@@ -757,11 +757,10 @@ def _run_chunk(
 ) -> dict[str, np.ndarray]:
     """Simulate runs ``start..stop-1`` of ``point``; columns as numpy arrays (see
     :func:`run_batch` for the names)."""
-    from .race import RaceError, simulate
+    from .race import RaceError, simulate_outcome
 
     plan, base = point.plan, point.base
     names = [e.rider.name for e in base.riders]
-    index = {nm: i for i, nm in enumerate(names)}
     n = len(names)
     runs = range(start, stop)
     m = len(runs)
@@ -775,23 +774,29 @@ def _run_chunk(
     err = np.empty(m, dtype=object)
     rows = X.tolist()
     perms = P.tolist() if P is not None else None
+    ident = list(range(n))
     for k in range(m):
-        sc = _apply(base, plan, rows[k], perms[k] if perms is not None else None)
+        perm = perms[k] if perms is not None else None
+        sc = _apply(base, plan, rows[k], perm)
         try:
-            res = simulate(sc, traces=False)
+            out = simulate_outcome(sc)
         except RaceError as e:
             err[k] = " ".join(str(e).split()) or type(e).__name__
             continue
         except Exception as e:  # an engine failure must not cost the other runs
             err[k] = " ".join(f"{type(e).__name__}: {e}".split())
             continue
-        ft = res.finish_times
-        for j, nm in enumerate(res.finish_order):
-            i = index[nm]
+        # scenario position j holds the base scenario's rider rider_of[j]; the finish order is
+        # the one Result.finish_order gives (a stable sort of the scenario's order)
+        rider_of = perm if perm is not None else ident
+        ft = out.finish_times
+        order = sorted(range(n), key=ft.__getitem__)
+        for j, s in enumerate(order):
+            i = rider_of[s]
             pos[k, i] = j + 1
-            times[k, i] = ft[nm]
-        winner[k] = res.finish_order[0]
-        c = res.catch
+            times[k, i] = ft[s]
+        winner[k] = names[rider_of[order[0]]]
+        c = out.catch
         if c is not None:
             c_m[k] = c["m_to_go"]
             c_t[k] = c["time_s"]

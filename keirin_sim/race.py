@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL, PENDING
 
 from . import kernel as K
 from .aero import IN_LINE_M
 from .derny import BIKE_LENGTH_M, DERNY_LENGTH_M
-from .results import Event, Result, build_result
+from .results import Event, Result, build_result, catch_record
 from .rider import BRAKE_POWER_W, WHEEL_FW_M2, G
 from .scenario import Scenario
 from .tactics import run_tactic
@@ -45,9 +46,16 @@ class RaceError(RuntimeError):
 
 class Race:
     """One race: the SimPy environment, the rider state arrays, and the decision API the
-    tactics use (``mark``, ``breakaway``, ``launch``, ...)."""
+    tactics use (``mark``, ``breakaway``, ``launch``, ...).  ``keep_log=False`` keeps no event
+    log (the Monte Carlo's races, which only need the finish and the catch)."""
 
-    def __init__(self, scenario: Scenario, traces: bool = True, dt: float | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        traces: bool = True,
+        dt: float | None = None,
+        keep_log: bool = True,
+    ):
         self.scenario = sc = scenario
         self.env = simpy.Environment()
         n = len(sc.riders)
@@ -138,14 +146,16 @@ class Race:
         # watches: kind, a, b, active / value / the SimPy event each one triggers
         self.WK = np.zeros((_MAX_WATCHES, 4), dtype=np.int64)
         self.WV = np.zeros(_MAX_WATCHES)
-        self._wev: list[simpy.Event | None] = [None] * _MAX_WATCHES
+        self._wev: list[simpy.Event] = []
+        self._wkind: list[int] = []
         self._nw = 0
         self._cache: dict[tuple, simpy.Event] = {}
         self.t_state = 0.0
         self.finish_t = [math.nan] * n
         self.finish_w = [math.nan] * n
         self.finished = 0
-        self.events: list[Event] = []
+        self.keep_log = keep_log
+        self._log: list[tuple[float, int | None, str, str, Any]] = []
         self._launched = [False] * n
         self._steering: set[int] = set()
         self._hesitating: set[int] = set()
@@ -163,21 +173,23 @@ class Race:
     # --- watches -----------------------------------------------------------------------
     def _watch(self, kind: int, a: int, b: int, val: float, fresh: bool = False) -> simpy.Event:
         key = (kind, a, b, val)
-        ev = None if fresh else self._cache.get(key)
-        if ev is not None:
-            return ev
+        if not fresh:
+            ev = self._cache.get(key)
+            if ev is not None:
+                return ev
         k = self._nw
         if k >= _MAX_WATCHES:
             raise RaceError("too many pending decisions in one race")
-        self._nw += 1
+        self._nw = k + 1
         wk = self.WK
         wk[k, 0] = kind
         wk[k, 1] = a
         wk[k, 2] = b
         wk[k, 3] = 1
         self.WV[k] = val
-        ev = self.env.event()
-        self._wev[k] = ev
+        ev = simpy.Event(self.env)
+        self._wev.append(ev)
+        self._wkind.append(kind)
         self._cache[key] = ev
         return ev
 
@@ -199,9 +211,22 @@ class Race:
         return self._watch(K.W_SPRINT_READY, i, -1, factor)
 
     # --- decisions ---------------------------------------------------------------------
-    def log(self, i: int | None, kind: str, detail: str = "", t: float | None = None) -> None:
-        name = "" if i is None else self.names[i]
-        self.events.append(Event(round(self.env.now if t is None else t, 6), name, kind, detail))
+    def log(
+        self, i: int | None, kind: str, fmt: str = "", value: Any = None, t: float | None = None
+    ) -> None:
+        """Note an event of rider ``i`` (None: the race) at ``t`` (default now); its detail is
+        ``fmt.format(value)``, formatted only when :attr:`events` is read."""
+        if self.keep_log:
+            self._log.append((self.env.now if t is None else t, i, kind, fmt, value))
+
+    @property
+    def events(self) -> list[Event]:
+        """The event log so far (times rounded to the microsecond)."""
+        names = self.names
+        return [
+            Event(round(t, 6), "" if i is None else names[i], kind, fmt.format(value))
+            for t, i, kind, fmt, value in self._log
+        ]
 
     def launched(self, i: int) -> bool:
         return self._launched[i]
@@ -215,7 +240,7 @@ class Race:
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
-        self.log(i, kind, f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
+        self.log(i, kind, "{:.0f} m to go", self.race_m - self.S[i, K.SX])
         self._go_round(i)
 
     def _go_round(self, i: int) -> None:
@@ -224,10 +249,11 @@ class Race:
         if i not in self._steering:
             self._steering.add(i)
             self.env.process(self._steer(i))
-        x = self.S[:, K.SX]
+        x = self.S[:, K.SX].tolist()
+        xi = x[i]
         mask = 0
         for j in range(self.n):
-            if j != i and x[j] > x[i] and not self._launched[j] and (i, j) not in self._armed:
+            if j != i and x[j] > xi and not self._launched[j] and (i, j) not in self._armed:
                 self._armed.add((i, j))
                 mask |= 1 << j
         self._arm_passes(i, mask)
@@ -244,7 +270,8 @@ class Race:
         still following; the rest stay watched."""
 
         def cb(_ev: simpy.Event) -> None:
-            x = self.S[:, K.SX]
+            x = self.S[:, K.SX].tolist()
+            mode = self.C[:, K.CT_MODE]
             left = 0
             for j in range(self.n):
                 if not mask >> j & 1:
@@ -253,8 +280,8 @@ class Race:
                     left |= 1 << j
                 elif (
                     not self._launched[j]
-                    and self.C[j, K.CT_MODE] == K.MODE_FOLLOW
-                    and self.C[i, K.CT_MODE] == K.MODE_EFFORT
+                    and mode[j] == K.MODE_FOLLOW
+                    and mode[i] == K.MODE_EFFORT
                     and self.D[K.D_ACTIVE] < 0.5
                 ):
                     self.take_wheel(j, i)
@@ -271,15 +298,14 @@ class Race:
             yield self._watch(K.W_BLOCKED, i, -1, BLOCK_M, fresh=True)
             if self.C[i, K.CT_MODE] != K.MODE_EFFORT:
                 return
-            x = self.S[:, K.SX]
-            lane = self.S[:, K.SLANE]
+            # plain Python floats: reading numpy scalars one by one is slow
+            x = self.S[:, K.SX].tolist()
+            lane = self.S[:, K.SLANE].tolist()
+            done = [m == K.MODE_DONE for m in self.C[:, K.CT_MODE].tolist()]
             ahead = [
                 j
                 for j in range(self.n)
-                if j != i
-                and self.C[j, K.CT_MODE] != K.MODE_DONE
-                and x[j] > x[i]
-                and abs(lane[j] - lane[i]) < IN_LINE_M
+                if j != i and not done[j] and x[j] > x[i] and abs(lane[j] - lane[i]) < IN_LINE_M
             ]
             if not ahead:  # pragma: no cover - the watch fired on a wheel in line
                 continue
@@ -289,14 +315,13 @@ class Race:
             group = [
                 k
                 for k in range(self.n)
-                if k != i
-                and self.C[k, K.CT_MODE] != K.MODE_DONE
-                and near - 0.5 <= x[k] <= near + BIKE_LENGTH_M
+                if k != i and not done[k] and near - 0.5 <= x[k] <= near + BIKE_LENGTH_M
             ]
-            top = max(max(self.C[k, K.CT_LANE_TGT], lane[k]) for k in group)
+            tgt = self.C[:, K.CT_LANE_TGT].tolist()
+            top = max(max(tgt[k], lane[k]) for k in group)
             self.C[i, K.CT_LANE_TGT] = top + 2.0 * IN_LINE_M
             j = max(group, key=lambda k: x[k])
-            self.log(i, "go_round", self.names[j])
+            self.log(i, "go_round", "{}", self.names[j])
             yield self._watch(K.W_PASS, i, j, BIKE_LENGTH_M + 1.0, fresh=True)
             if self.C[i, K.CT_MODE] == K.MODE_DONE:
                 return
@@ -306,7 +331,7 @@ class Race:
         """Rider ``i`` lets the wheel go and rides at ``cruise_kmh`` at most."""
         self.C[i, K.CT_VCAP] = cruise_kmh / 3.6
         self._hesitating.add(i)
-        self.log(i, "hesitate", f"{cruise_kmh:.0f} km/h")
+        self.log(i, "hesitate", "{:.0f} km/h", cruise_kmh)
 
     def nearest_chaser_ahead(self, i: int) -> int | None:
         """The nearest rider ahead of ``i`` that is not hesitating (on an effort or on a wheel)."""
@@ -327,7 +352,7 @@ class Race:
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
         self._hesitating.discard(i)
-        self.log(i, "chase", f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
+        self.log(i, "chase", "{:.0f} m to go", self.race_m - self.S[i, K.SX])
         self._go_round(i)
         if not self.chase_started.triggered:
             self.chase_started.succeed(i)
@@ -342,11 +367,11 @@ class Race:
         self.C[i, K.CT_VCAP] = 1e9
         self.C[i, K.CT_TARGET] = j
         self._hesitating.discard(i)
-        self.log(i, "take_wheel", self.names[j])
+        self.log(i, "take_wheel", "{}", self.names[j])
 
     def set_gap(self, i: int, gap_m: float) -> None:
         self.C[i, K.CT_GAPDES] = gap_m
-        self.log(i, "set_gap", f"{gap_m:.1f} m")
+        self.log(i, "set_gap", "{:.1f} m", gap_m)
 
     def group_front(self, i: int) -> int | None:
         """The front rider of the line rider ``i`` rides in (the derny does not count)."""
@@ -368,7 +393,7 @@ class Race:
         self.C[i, K.CT_VFREE] = self.S[i, K.SV] + extra_kmh / 3.6
         self.C[i, K.CT_VCAP] = 1e9
         self.C[i, K.CT_TARGET] = -1
-        self.log(i, "move_up", f"{self.race_m - self.S[i, K.SX]:.0f} m to go")
+        self.log(i, "move_up", "{:.0f} m to go", self.race_m - self.S[i, K.SX])
 
     def move_in(self, i: int) -> None:
         self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m
@@ -382,7 +407,7 @@ class Race:
         )
         yield off
         self.D[K.D_ACTIVE] = 0.0
-        self.log(None, "derny_off", f"{self.scenario.derny.pull_off_m_to_go:.0f} m to go")
+        self.log(None, "derny_off", "{:.0f} m to go", self.scenario.derny.pull_off_m_to_go)
         self.derny_off.succeed()
 
     def _finish_cb(self, i: int):
@@ -391,7 +416,7 @@ class Race:
             self.finish_w[i] = float(self.S[i, K.SW])
             self.C[i, K.CT_MODE] = K.MODE_DONE
             self.finished += 1
-            self.log(i, "finish", f"{self.env.now:.3f} s")
+            self.log(i, "finish", "{:.3f} s", self.env.now)
 
         return cb
 
@@ -400,19 +425,19 @@ class Race:
         before ``t``, the kernel stopped at the first thing that happens)."""
         self.WK[k, 3] = 0
         ev = self._wev[k]
-        kind = self.WK[k, 0]
         value: Any = None
-        if kind == K.W_BREAK:
+        if self._wkind[k] == K.W_BREAK:
             x = np.where(self.C[:, K.CT_MODE] != K.MODE_DONE, self.S[:, K.SX], -np.inf)
             value = int(np.argmax(x))
-            self.log(value, "gap_opened", f"{self.WV[k]:.0f} m", t)
-        if ev is None or ev.triggered:
+            self.log(value, "gap_opened", "{:.0f} m", self.WV[k], t)
+        if ev._value is not PENDING:
             return None
         # Event.succeed() with a delay: what succeed() does, scheduled at t instead of now, so
         # the motion process needs no extra timeout per state event.
         ev._ok = True
         ev._value = value
-        self.env.schedule(ev, simpy.events.NORMAL, max(t - self.env.now, 0.0))
+        env = self.env
+        env.schedule(ev, NORMAL, max(t - env.now, 0.0))
         return ev
 
     def _motion(self) -> Generator[Any, Any, None]:
@@ -450,8 +475,27 @@ class Race:
         self.env.run(until=self._motion_proc)
         return build_result(self)
 
+    def run_outcome(self) -> Outcome:
+        """Run the race to the last finisher and keep only its :class:`Outcome`."""
+        self.env.run(until=self._motion_proc)
+        return Outcome(self.finish_t, catch_record(self))
+
+
+class Outcome(NamedTuple):
+    """What the Monte Carlo keeps of a race: every rider's finish time (s), in the scenario's
+    order, and the attacker's catch as in :attr:`Result.catch`."""
+
+    finish_times: list[float]
+    catch: dict[str, Any] | None
+
 
 def simulate(scenario: Scenario, traces: bool = True, dt: float | None = None) -> Result:
     """Replay ``scenario`` once.  ``traces=False`` skips the per-step traces (faster; used by
     the Monte Carlo); ``dt`` overrides the kernel step (s)."""
     return Race(scenario, traces=traces, dt=dt).run()
+
+
+def simulate_outcome(scenario: Scenario, dt: float | None = None) -> Outcome:
+    """Replay ``scenario`` once without traces and keep only its :class:`Outcome` (the same
+    times and catch as :func:`simulate`, without the cost of building a :class:`Result`)."""
+    return Race(scenario, traces=False, dt=dt, keep_log=False).run_outcome()

@@ -160,50 +160,63 @@ def _nan_to_none(obj: Any) -> Any:
     return obj
 
 
+def catch_record(race: Race) -> dict[str, Any] | None:
+    """The catch of the scenario's attacker in a finished race (``attacker``, ``time_s``,
+    ``m_to_go``, ``by``), or None if there is no attacker or nobody caught it."""
+    from . import kernel as K
+
+    attacker = race.scenario.attacker
+    t, x, by = race.catch[K.CR_T], race.catch[K.CR_X], race.catch[K.CR_BY]
+    if attacker is None or math.isnan(t):
+        return None
+    return {
+        "attacker": attacker,
+        "time_s": float(t),
+        "m_to_go": float(race.race_m - x),
+        "by": race.names[int(by)],
+    }
+
+
 def build_result(race: Race) -> Result:
     """Collect a finished :class:`~keirin_sim.race.Race` into a :class:`Result`."""
     from . import kernel as K
 
     names = race.names
-    n = race.n
-    ft = {names[i]: race.finish_t[i] for i in range(n)}
-    order = sorted(names, key=lambda r: ft[r])
+    fin = race.finish_t
+    ft = dict(zip(names, fin, strict=True))
+    order = sorted(names, key=ft.__getitem__)
     t0 = ft[order[0]]
     margins = {r: ft[r] - t0 for r in order}
-    marks = list(race.marks)
+    # plain Python floats from here on: reading numpy scalars one by one is slow
+    marks = race.marks.tolist()
+    lapt = race.lapt.tolist()
+    lapx = race.lapx.tolist()
     near = [k for k, m in enumerate(marks) if abs(m - (race.race_m - 200.0)) < 1e-6]
-    k200 = near[0] if near else None
-    last200 = {
-        names[i]: (race.finish_t[i] - race.lapt[i, k200]) if k200 is not None else math.nan
-        for i in range(n)
-    }
+    if near:
+        k200 = near[0]
+        last200 = {nm: fin[i] - lapt[i][k200] for i, nm in enumerate(names)}
+    else:
+        last200 = dict.fromkeys(names, math.nan)
     lap = race.scenario.track.lap_m
     gaps = []
     for m, xm in enumerate(marks):
         ltg = (race.race_m - xm) / lap
         if abs(ltg - round(ltg)) > 1e-9:
             continue
-        xs = race.lapx[m]
-        if np.isnan(xs[0]):
+        xs = lapx[m]
+        if math.isnan(xs[0]):
             continue
-        lead = int(np.argmax(xs))
-        tl = race.lapt[lead, m]
+        lead = int(np.argmax(race.lapx[m]))
+        xl = xs[lead]
+        tl = lapt[lead][m]
         gaps.append(
             LapGap(
                 laps_to_go=float(round(ltg)),
                 leader=names[lead],
-                gap_m={names[i]: float(xs[lead] - xs[i]) for i in range(n)},
-                gap_s={names[i]: float(race.lapt[i, m] - tl) for i in range(n)},
+                gap_m={nm: xl - xs[i] for i, nm in enumerate(names)},
+                gap_s={nm: lapt[i][m] - tl for i, nm in enumerate(names)},
             )
         )
-    catch = None
-    if not np.isnan(race.catch[K.CR_T]) and race.scenario.attacker is not None:
-        catch = {
-            "attacker": race.scenario.attacker,
-            "time_s": float(race.catch[K.CR_T]),
-            "m_to_go": float(race.race_m - race.catch[K.CR_X]),
-            "by": names[int(race.catch[K.CR_BY])],
-        }
     traces = None
     if race.traces_on:
         T = int(race.tr_n[0])
@@ -218,17 +231,20 @@ def build_result(race: Race) -> Result:
             lane_m=tr[:, :, 4].copy(),
             derny_x_m=tr[:, 0, 5].copy(),
         )
-    pull = [e.time_s for e in race.events if e.kind == "derny_off"]
-    meff = race.PR[:, K.PR_MEFF]
+    events = race.events
+    pull = [e.time_s for e in events if e.kind == "derny_off"]
+    S = race.S.tolist()
+    meff = race.PR[:, K.PR_MEFF].tolist()
+    stats = race.stats.tolist()
     v0 = race.scenario.derny.start_kmh / 3.6
     energy = {
-        names[i]: {
-            "wheel_work_j": float(race.S[i, K.SE_IN]),
-            "drag_j": float(race.S[i, K.SE_AERO]),
-            "rolling_j": float(race.S[i, K.SE_ROLL]),
-            "kinetic_change_j": float(0.5 * meff[i] * (race.S[i, K.SV] ** 2 - v0**2)),
+        nm: {
+            "wheel_work_j": S[i][K.SE_IN],
+            "drag_j": S[i][K.SE_AERO],
+            "rolling_j": S[i][K.SE_ROLL],
+            "kinetic_change_j": 0.5 * meff[i] * (S[i][K.SV] ** 2 - v0**2),
         }
-        for i in range(n)
+        for i, nm in enumerate(names)
     }
     return Result(
         scenario=race.scenario.name,
@@ -240,12 +256,12 @@ def build_result(race: Race) -> Result:
         finish_times=ft,
         margins=margins,
         last_200m_s=last200,
-        top_speed_kmh={names[i]: float(race.stats[i, K.ST_VMAX] * 3.6) for i in range(n)},
-        peak_power_w={names[i]: float(race.stats[i, K.ST_PMAX]) for i in range(n)},
-        w_left_j={names[i]: float(race.finish_w[i]) for i in range(n)},
+        top_speed_kmh={nm: stats[i][K.ST_VMAX] * 3.6 for i, nm in enumerate(names)},
+        peak_power_w={nm: stats[i][K.ST_PMAX] for i, nm in enumerate(names)},
+        w_left_j=dict(zip(names, race.finish_w, strict=True)),
         lap_gaps=gaps,
-        events=list(race.events),
-        catch=catch,
+        events=events,
+        catch=catch_record(race),
         traces=traces,
         pull_off_time_s=pull[0] if pull else math.nan,
         energy_j=energy,

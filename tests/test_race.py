@@ -7,7 +7,8 @@ from dataclasses import replace
 import pytest
 
 from keirin_sim import RaceError, Tactic, simulate
-from keirin_sim.race import Race
+from keirin_sim.montecarlo import sample_run
+from keirin_sim.race import Race, simulate_outcome
 from keirin_sim.rider import Rider
 from keirin_sim.scenario import Entry, Scenario, parse_scenario
 from keirin_sim.track import Track
@@ -75,6 +76,22 @@ def test_same_scenario_same_result(tokyo):
     b = simulate(tokyo, traces=False)
     assert a.finish_times == b.finish_times
     assert a.events == b.events
+
+
+@pytest.mark.parametrize("run", [None, 0, 1, 2, 3])
+def test_outcome_is_the_result_without_the_rest(tokyo, run):
+    """The Monte Carlo's lean path gives the times and the catch of the full result."""
+    sc = tokyo if run is None else sample_run(tokyo, 7, run)
+    res = simulate(sc, traces=False)
+    out = simulate_outcome(sc)
+    assert out.finish_times == [res.finish_times[nm] for nm in sc.names]
+    assert out.catch == res.catch
+
+
+def test_event_log_is_off_when_not_kept(tokyo):
+    race = Race(tokyo, traces=False, keep_log=False)
+    race.run_outcome()
+    assert race.events == []
 
 
 def _field(n: int, track: Track | None = None, laps: int = 6, pull: float = 750.0) -> Scenario:
