@@ -5,8 +5,9 @@ state from ``t0`` towards ``t1``.  The kernel stops early at the first *state ev
 quantity crossing zero: a rider or the derny reaching a mark, a gap opening, a rider passing
 another, a rider's W' allowing an all-out effort to the line) and reports which one and when.
 
-Integration: Heun's method (explicit trapezoid, 2nd order) on a fixed step, cut short exactly at
-segment ends and refined by secant iterations at state events.  Everything a rider does between
+Integration: the Bogacki-Shampine 3(2) pair with an adaptive step (error control on position,
+speed, W' and lane), cut short exactly at segment ends and at state events, which are located
+by secant iterations on the step's cubic Hermite dense output.  Everything a rider does between
 events is a continuous control law (follow a wheel, ride an effort, drift towards a chosen
 line); no decision is taken here.
 """
@@ -38,6 +39,9 @@ NPARAM = 11
 CT_MODE, CT_EFFORT, CT_VCAP, CT_GAPDES, CT_LANE_TGT, CT_TARGET, CT_VFREE = range(7)
 NCTRL = 7
 MODE_FOLLOW, MODE_EFFORT, MODE_DONE = 0, 1, 2
+# reciprocal columns (see :func:`reciprocals`)
+RC_CAD, RC_IW0, RC_IM, RC_IEC = range(4)
+NRECIP = 4
 # global parameter slots -------------------------------------------------------------------
 (
     GP_RHO,
@@ -88,9 +92,25 @@ CR_T, CR_X, CR_BY, CR_LED = 0, 1, 2, 3
 #: Results stay bit-identical run to run on one machine; the step-convergence and energy tests
 #: bound the difference to IEEE-strict arithmetic far below any reported digit.
 FASTMATH = True
-#: Behind the derny the whole field rides a smooth, slowly rising speed: a longer step there
-#: costs no accuracy (checked by the step-convergence test) and saves most of the work.
-DERNY_STEP_FACTOR = 4.0
+#: Adaptive step.  The error of the embedded solution is held under ``_ATOL`` per step
+#: (position m, speed m/s, W' J, lane m) at the reference step ``DT_REF``; the scenario's
+#: ``dt_s`` scales the tolerances with its cube (a third-order method: halving ``dt_s`` is
+#: halving the step) and caps the step at ``HMAX_FACTOR * dt_s``.  Numerical choices, checked
+#: by the step-convergence tests.
+DT_REF = 0.1
+HMAX_FACTOR = 10.0
+HMIN = 1e-4
+_ATOL = np.array([4e-3, 4e-4, 2.0, 4e-3])
+#: A follower's speed error is corrected by its follow law within ``GP_TC``, a free rider's is
+#: not: the speed tolerance of a rider in follow mode is this many times looser.
+FOLLOW_VTOL = 10.0
+#: No rider closes on its neighbour (within ``CLOSE_RANGE_M``) by more than
+#: ``CLOSE_PER_STEP_M`` in one step, so passes and blocked wheels stay resolved.
+CLOSE_RANGE_M = 25.0
+CLOSE_PER_STEP_M = 1.0
+# The functions the step calls thousands of times per race take only arrays they do not keep:
+# compiled without numba's reference counting (``_nrt=False``) a call costs no atomic increment
+# and decrement of every array argument (they were about a fifth of the kernel's time).
 #: A wheel's pull on a follower fades over this many metres at the edge of the follow range,
 #: and a wheel that is off the line or only half in front limits the follower by up to this
 #: much less (m/s).  Numerical smoothing, not physiology.
@@ -145,6 +165,14 @@ def curvature(x, gp):
     b1 = gp[GP_B1]
     b2 = gp[GP_B2]
     b3 = gp[GP_B3]
+    # away from the transitions the answer is plain (and what the sum below gives there)
+    ht = 0.5 * lt
+    if (b0 + ht <= s <= b1 - ht) or (b2 + ht <= s <= b3 - ht):
+        return 1.0 / gp[GP_R]
+    if (b1 + ht <= s <= b2 - ht) or (
+        b0 - ht >= 0.0 and b3 + ht <= lap and (s <= b0 - ht or s >= b3 + ht)
+    ):
+        return 0.0
     k = _ramp(s, b0, lt) - _ramp(s, b1, lt) + _ramp(s, b2, lt) - _ramp(s, b3, lt)
     # ramps that straddle the lap's end (the finish line)
     k += _ramp(s, b0 + lap, lt) - _ramp(s, b1 + lap, lt)
@@ -196,14 +224,25 @@ def available_power(v, w, pr):
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
-def _avail(v, w, PR, i):
-    x = v * 60.0 / PR[i, PR_DEV] / PR[i, PR_COPT]
+def _avail(v, w, PR, RC, i):
+    x = v * RC[i, RC_CAD]
     env = max(PR[i, PR_PMAX] * x * (2.0 - x), 0.0)
     cp = PR[i, PR_CP]
-    return min(env, cp) + max(env - cp, 0.0) * max(w, 0.0) / PR[i, PR_W0]
+    return min(env, cp) + max(env - cp, 0.0) * max(w, 0.0) * RC[i, RC_IW0]
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+def reciprocals(PR, RC):
+    """Per-rider constants the derivatives divide by, inverted once per call of
+    :func:`advance` instead of at every evaluation."""
+    for i in range(PR.shape[0]):
+        RC[i, RC_CAD] = 60.0 / (PR[i, PR_DEV] * PR[i, PR_COPT])
+        RC[i, RC_IW0] = 1.0 / PR[i, PR_W0]
+        RC[i, RC_IM] = 1.0 / PR[i, PR_MEFF]
+        RC[i, RC_IEC] = 1.0 / PR[i, PR_EC]
+
+
+@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
 def _links(S, C, gp, order, rank, ahead, gahead, shelter):
     """Sort riders by distance (insertion sort: the order barely changes between calls) and
     find, for each rider, the nearest rider ahead *in line* (index and wheel gap) and whether a
@@ -248,8 +287,8 @@ def _links(S, C, gp, order, rank, ahead, gahead, shelter):
                     break
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=True):
+@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=True):
     """Time derivatives of every rider's state and the power each rider rides at.
 
     ``relink=False`` keeps who-is-behind-whom from the previous call (the later stages of a
@@ -317,8 +356,10 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
         left *= 1.0 - (1.0 - _LEADER_LEFT) * shelter[i]
         f_aero = 0.5 * gp[GP_RHO] * (PR[i, PR_CDA] * left + gp[GP_FW]) * v * v
         f_roll = PR[i, PR_CRR] * PR[i, PR_MASS] * gp[GP_G] + (91.0 + 8.7 * v) * 1e-3
-        plim = _avail(v, w, PR, i)
+        plim = _avail(v, w, PR, RC, i)
         ec = PR[i, PR_EC]
+        iec = RC[i, RC_IEC]
+        itc = 1.0 / gp[GP_TC]
         mode = C[i, CT_MODE]
         # speed the rider may not exceed: the derny's, until it leaves
         vmax = 1e9
@@ -327,7 +368,7 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
         if mode == MODE_EFFORT:
             p = C[i, CT_EFFORT] * plim
             if derny_on:
-                pcap = (PR[i, PR_MEFF] * (vmax - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
+                pcap = (PR[i, PR_MEFF] * (vmax - v) * itc + f_aero + f_roll) * v * iec
                 p = min(p, max(pcap, -gp[GP_BRAKE]))
         else:
             # The follow law: with no wheel to follow a rider rides its free speed (behind the
@@ -371,7 +412,7 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
             if not derny_on and tj < 0:
                 vt = min(vt, C[i, CT_VFREE] + FOLLOW_SOFT_MS * wmax)
             vt = min(vt, C[i, CT_VCAP], vmax)
-            p = (PR[i, PR_MEFF] * (vt - v) / gp[GP_TC] + f_aero + f_roll) * v / ec
+            p = (PR[i, PR_MEFF] * (vt - v) * itc + f_aero + f_roll) * v * iec
             p = min(max(p, -gp[GP_BRAKE]), plim)
         P[i] = p
         # geometry: above the measurement line a bend is longer
@@ -379,20 +420,20 @@ def deriv(S, D, PR, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=Tr
         if lane != 0.0:
             geo = 1.0 / (1.0 + lane * curvature(x, gp))
         dS[i, SX] = v * geo
-        dS[i, SV] = (p * ec / v - f_aero - f_roll) / PR[i, PR_MEFF]
+        dS[i, SV] = (p * ec / v - f_aero - f_roll) * RC[i, RC_IM]
         cp = PR[i, PR_CP]
         if p > cp:
             dS[i, SW] = -(p - cp)
         else:
-            dS[i, SW] = (cp - p) * (PR[i, PR_W0] - w) / PR[i, PR_W0]
-        dl = (C[i, CT_LANE_TGT] - lane) / 0.25
+            dS[i, SW] = (cp - p) * (PR[i, PR_W0] - w) * RC[i, RC_IW0]
+        dl = (C[i, CT_LANE_TGT] - lane) * 4.0
         dS[i, SLANE] = min(max(dl, -gp[GP_LAT]), gp[GP_LAT])
         dS[i, SE_IN] = p * ec
         dS[i, SE_AERO] = f_aero * v
         dS[i, SE_ROLL] = f_roll * v
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, _nrt=False, error_model="numpy")
 def watch_value(kind, a, b, val, S, D, PR, C, gp):
     """The watched quantity; the event fires when it crosses zero from below."""
     n = S.shape[0]
@@ -458,68 +499,220 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
     return -1.0
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
-def _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter):
-    """One step of the three-stage, third-order strong-stability-preserving Runge-Kutta method
-    (Shu & Osher 1988).  The derny's position is integrated alongside.  ``P1`` receives the
-    power at the start of the step."""
-    n = S.shape[0]
+@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead, gahead, shelter):
+    """One step of the Bogacki-Shampine 3(2) pair from ``S0`` (slopes ``K1`` there) to ``S``;
+    ``K4``/``P4`` receive the slopes and powers at the new state (first-same-as-last: they are
+    the next step's ``K1``), ``ST`` the stage state.  The derny's position is integrated
+    alongside.  Returns the error of the embedded second-order solution, scaled by the
+    tolerances (accept the step when at most 1)."""
+    n = S0.shape[0]
     derny_on = D[D_ACTIVE] > 0.5
     xd0 = D[D_X]
-    # stage 1
-    deriv(S, D, PR, C, gp, k1, P1, order, rank, ahead, gahead, shelter)
-    vd = derny_progress(xd0, gp)
+    vd1 = derny_progress(xd0, gp)
     for i in range(n):
         for c in range(NSTATE):
-            S1[i, c] = S[i, c] + h * k1[i, c]
-    xd1 = xd0 + h * vd
-    # stage 2
-    D[D_X] = xd1
-    deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter, False)
-    vd = derny_progress(xd1, gp)
-    for i in range(n):
-        for c in range(NSTATE):
-            S1[i, c] = 0.75 * S[i, c] + 0.25 * (S1[i, c] + h * k2[i, c])
-    xd2 = 0.75 * xd0 + 0.25 * (xd1 + h * vd)
-    # stage 3
+            ST[i, c] = S0[i, c] + 0.5 * h * K1[i, c]
+    xd2 = xd0 + 0.5 * h * vd1
     D[D_X] = xd2
-    deriv(S1, D, PR, C, gp, k2, P2, order, rank, ahead, gahead, shelter, False)
-    vd = derny_progress(xd2, gp)
+    deriv(ST, D, PR, RC, C, gp, K2, P4, order, rank, ahead, gahead, shelter, False)
+    vd2 = derny_progress(xd2, gp)
     for i in range(n):
         for c in range(NSTATE):
-            S[i, c] = S[i, c] / 3.0 + 2.0 / 3.0 * (S1[i, c] + h * k2[i, c])
+            ST[i, c] = S0[i, c] + 0.75 * h * K2[i, c]
+    xd3 = xd0 + 0.75 * h * vd2
+    D[D_X] = xd3
+    deriv(ST, D, PR, RC, C, gp, K3, P4, order, rank, ahead, gahead, shelter, False)
+    vd3 = derny_progress(xd3, gp)
+    for i in range(n):
+        for c in range(NSTATE):
+            S[i, c] = S0[i, c] + h * (
+                2.0 / 9.0 * K1[i, c] + 1.0 / 3.0 * K2[i, c] + 4.0 / 9.0 * K3[i, c]
+            )
+    xd = xd0
     if derny_on:
-        D[D_X] = xd0 / 3.0 + 2.0 / 3.0 * (xd2 + h * vd)
-    else:
-        D[D_X] = xd0
+        xd = xd0 + h * (2.0 / 9.0 * vd1 + 1.0 / 3.0 * vd2 + 4.0 / 9.0 * vd3)
+    D[D_X] = xd
+    deriv(S, D, PR, RC, C, gp, K4, P4, order, rank, ahead, gahead, shelter)
+    # scaled error of the embedded solution
+    scale = gp[GP_DT] / DT_REF
+    scale = scale * scale * scale
+    err = 0.0
+    for i in range(n):
+        if C[i, CT_MODE] == MODE_DONE:
+            continue
+        # a follower's speed error is corrected by its follow law, a free rider's is not
+        vfac = FOLLOW_VTOL if C[i, CT_MODE] == MODE_FOLLOW else 1.0
+        for c in range(SE_IN):
+            e = h * (
+                -5.0 / 72.0 * K1[i, c]
+                + 1.0 / 12.0 * K2[i, c]
+                + 1.0 / 9.0 * K3[i, c]
+                - 1.0 / 8.0 * K4[i, c]
+            )
+            e = abs(e) / (_ATOL[c] * scale)
+            if c == SV:
+                e /= vfac
+            if e > err:
+                err = e
+    if derny_on:
+        vd4 = derny_progress(xd, gp)
+        e = h * (-5.0 / 72.0 * vd1 + 1.0 / 12.0 * vd2 + 1.0 / 9.0 * vd3 - 1.0 / 8.0 * vd4)
+        e = abs(e) / (_ATOL[SX] * scale)
+        if e > err:
+            err = e
+    return err
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+def _hermite(th, h, y0, d0, y1, d1):
+    """Cubic Hermite interpolation at fraction ``th`` of a step of length ``h`` (values and
+    slopes at both ends): the step's dense output, third-order like the step itself."""
+    h00 = (1.0 + 2.0 * th) * (1.0 - th) * (1.0 - th)
+    h10 = th * (1.0 - th) * (1.0 - th) * h
+    h01 = th * th * (3.0 - 2.0 * th)
+    h11 = th * th * (th - 1.0) * h
+    return h00 * y0 + h10 * d0 + h01 * y1 + h11 * d1
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+def _cross(target, h, y0, d0, y1, d1):
+    """Fraction of the step at which the dense output of a rising quantity reaches
+    ``target`` (y0 < target <= y1): a linear guess refined by Newton steps."""
+    if y1 <= y0:
+        return 1.0
+    th = (target - y0) / (y1 - y0)
+    for _ in range(4):
+        g = _hermite(th, h, y0, d0, y1, d1) - target
+        dg = (
+            6.0 * th * (th - 1.0) * y0
+            + (1.0 - th) * (1.0 - 3.0 * th) * h * d0
+            + 6.0 * th * (1.0 - th) * y1
+            + th * (3.0 * th - 2.0) * h * d1
+        )
+        if dg <= 0.0:
+            break
+        nt = min(1.0, max(0.0, th - g / dg))
+        if abs(nt - th) < 1e-12:
+            th = nt
+            break
+        th = nt
+    return th
+
+
+@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+def _close_limit(S, C, order, h):
+    """Longest step (s) in which no rider closes on its neighbour in the order (within
+    ``CLOSE_RANGE_M``) by more than ``CLOSE_PER_STEP_M``: passes, lines forming and blocked
+    wheels are then resolved step by step whatever the error estimate allows."""
+    n = S.shape[0]
+    prev = -1
+    for p in range(n):
+        j = order[p]
+        if C[j, CT_MODE] == MODE_DONE:
+            continue
+        if prev >= 0:
+            d = S[j, SX] - S[prev, SX]
+            if d < CLOSE_RANGE_M:
+                dv = abs(S[j, SV] - S[prev, SV])
+                if dv * h > CLOSE_PER_STEP_M:
+                    h = CLOSE_PER_STEP_M / dv
+        prev = j
+    return h
+
+
+@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+def _trace_rows(
+    t,
+    h,
+    S0,
+    K1,
+    S,
+    K4,
+    d0x,
+    D,
+    derny_on,
+    PR,
+    RC,
+    C,
+    gp,
+    tr_t,
+    tr,
+    tr_n,
+    order,
+    rank,
+    ahead,
+    gahead,
+    shelter,
+    ST,
+    F,
+    PT,
+    DT,
+):
+    """Trace rows on the regular grid ``k * dt`` that fall inside the step [t, t + h), taken
+    from the step's dense output, with the power the riders ride at in that state.  Leaves the
+    integration untouched (the links to the wheels ahead are taken again at the step's end),
+    so a race gives the same result with or without traces."""
+    n = S.shape[0]
+    dt = gp[GP_DT]
+    cap = tr_t.shape[0]
+    if tr_n[0] >= cap or tr_n[0] * dt >= t + h:
+        return
+    xde = D[D_X]
+    vd0 = derny_progress(d0x, gp)
+    vde = derny_progress(xde, gp)
+    DT[D_ACTIVE] = D[D_ACTIVE]
+    while tr_n[0] < cap and tr_n[0] * dt < t + h:
+        r = tr_n[0]
+        tg = r * dt
+        th = min(1.0, max(0.0, (tg - t) / h))
+        for i in range(n):
+            for c in range(NSTATE):
+                ST[i, c] = _hermite(th, h, S0[i, c], K1[i, c], S[i, c], K4[i, c])
+            # W' between the step's ends: a cubic could overshoot a full W' by a joule
+            ST[i, SW] = S0[i, SW] + th * (S[i, SW] - S0[i, SW])
+        DT[D_X] = _hermite(th, h, d0x, vd0, xde, vde) if derny_on else d0x
+        deriv(ST, DT, PR, RC, C, gp, F, PT, order, rank, ahead, gahead, shelter)
+        tr_t[r] = tg
+        for i in range(n):
+            tr[r, i, 0] = ST[i, SX]
+            tr[r, i, 1] = ST[i, SV]
+            tr[r, i, 2] = PT[i]
+            tr[r, i, 3] = ST[i, SW]
+            tr[r, i, 4] = ST[i, SLANE]
+            tr[r, i, 5] = DT[D_X] if derny_on else np.nan
+        tr_n[0] = r + 1
+    _links(S, C, gp, order, rank, ahead, gahead, shelter)
 
 
 @njit(cache=True, error_model="numpy")
-def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr_t, tr, tr_n):
+def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr_t, tr, tr_n, hs):
     """Integrate from ``t0`` to at most ``t1``; return (t, index of the fired watch or -1).
 
-    Records as it goes (no decisions): each rider's crossing time of each mark in ``marks``
-    (``lapt``), every rider's position when the first rider crosses a mark (``lapx``), top speed
-    and peak power (``stats``), the first catch of the attacker (``catch``) and, when ``tr`` has
-    room, a trace row per step (``tr_t``, ``tr``; ``tr_n[0]`` counts rows).
+    The step adapts to the error estimate of the Bogacki-Shampine pair (``hs[0]`` carries the
+    proposed step from one call to the next).  Records as it goes (no decisions): each rider's
+    crossing time of each mark in ``marks`` (``lapt``), every rider's position when the first
+    rider crosses a mark (``lapx``), top speed and peak power (``stats``), the first catch of
+    the attacker (``catch``) and, when ``tr`` has room, a trace row per step (``tr_t``, ``tr``;
+    ``tr_n[0]`` counts rows).
     """
     n = S.shape[0]
     nw = WK.shape[0]
     nm = marks.shape[0]
     dt = gp[GP_DT]
+    hmax = dt * HMAX_FACTOR
     S0 = np.empty_like(S)
-    S1 = np.empty_like(S)
-    k1 = np.empty_like(S)
-    k2 = np.empty_like(S)
+    ST = np.empty_like(S)
+    K1 = np.empty_like(S)
+    K2 = np.empty_like(S)
+    K3 = np.empty_like(S)
+    K4 = np.empty_like(S)
     P1 = np.empty(n)
-    P2 = np.empty(n)
+    P4 = np.empty(n)
     gprev = np.empty(nw)
     gnew = np.empty(nw)
     glo = np.empty(nw)
     ghi = np.empty(nw)
-    SE = np.empty_like(S)
-    F1 = np.empty_like(S)
-    PF = np.empty(n)
     DT = np.empty(2)
     order = np.arange(n)
     rank = np.arange(n)
@@ -527,6 +720,8 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
     gahead = np.empty(n)
     shelter = np.empty(n)
     act = np.empty(nw, dtype=np.int64)
+    RC = np.empty((n, NRECIP))
+    reciprocals(PR, RC)
     na = 0
     for k in range(nw):
         gprev[k] = -1.0
@@ -550,16 +745,48 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
             nxl = m
             break
     att = int(gp[GP_ATTACKER])
+    deriv(S, D, PR, RC, C, gp, K1, P1, order, rank, ahead, gahead, shelter)
     t = t0
     while t < t1 - 1e-12:
-        h = dt
-        if D[D_ACTIVE] > 0.5:
-            h = dt * DERNY_STEP_FACTOR
-        h = min(h, t1 - t)
         S0[:, :] = S
         d0x = D[D_X]
         derny_was_on = D[D_ACTIVE] > 0.5
-        _step(S, D, PR, C, gp, h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter)
+        hprop = min(hs[0], hmax)
+        # the step is cut short at the next SimPy event and where riders close on each other;
+        # neither is an error estimate, so neither shrinks the next proposal
+        hcap = _close_limit(S0, C, order, t1 - t)
+        h = min(hprop, hcap)
+        while True:
+            err = _step(
+                S0,
+                S,
+                D,
+                PR,
+                RC,
+                C,
+                gp,
+                h,
+                K1,
+                K2,
+                K3,
+                K4,
+                P4,
+                ST,
+                order,
+                rank,
+                ahead,
+                gahead,
+                shelter,
+            )
+            fac = 0.8 * (max(err, 1e-12) ** (-1.0 / 3.0))
+            if err <= 1.0 or h <= HMIN:
+                hn = h * min(fac, 2.0)
+                hs[0] = max(hn, hprop) if h < hprop and fac >= 1.0 else hn
+                break
+            hprop = max(h * max(fac, 0.2), HMIN)
+            h = min(hprop, hcap)
+            D[D_X] = d0x
+            _links(S0, C, gp, order, rank, ahead, gahead, shelter)
         # earliest state event in this step
         kf = -1
         th = 2.0
@@ -578,9 +805,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
             # then integrate once, exactly to that time.  Bracket [lo, hi] (fractions of the
             # step): no watch has crossed at lo, one has at hi; secant steps on the earliest
             # crossing watch, bisection when a secant step stalls or the watched quantity jumps.
-            SE[:, :] = S
             xde = D[D_X]
-            deriv(SE, D, PR, C, gp, F1, PF, order, rank, ahead, gahead, shelter)
             vd0 = derny_progress(d0x, gp)
             vde = derny_progress(xde, gp)
             for a in range(na):
@@ -590,19 +815,15 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
             hi = 1.0
             th = min(max(th, 1e-6), 1.0 - 1e-6)
             for _it in range(40):
-                h00 = (1.0 + 2.0 * th) * (1.0 - th) * (1.0 - th)
-                h10 = th * (1.0 - th) * (1.0 - th) * h
-                h01 = th * th * (3.0 - 2.0 * th)
-                h11 = th * th * (th - 1.0) * h
                 for i in range(n):
                     for c in range(NSTATE):
-                        S1[i, c] = h00 * S0[i, c] + h10 * k1[i, c] + h01 * SE[i, c] + h11 * F1[i, c]
-                DT[D_X] = h00 * d0x + h10 * vd0 + h01 * xde + h11 * vde
+                        ST[i, c] = _hermite(th, h, S0[i, c], K1[i, c], S[i, c], K4[i, c])
+                DT[D_X] = _hermite(th, h, d0x, vd0, xde, vde)
                 DT[D_ACTIVE] = D[D_ACTIVE]
                 crossed = False
                 for a in range(na):
                     k = act[a]
-                    g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S1, DT, PR, C, gp)
+                    g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], ST, DT, PR, C, gp)
                     gnew[k] = g
                     if g >= 0.0 and gprev[k] < 0.0:
                         crossed = True
@@ -648,37 +869,63 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                         kf = k
             if kf < 0:  # pragma: no cover - the bracket guarantees a crossing at hi
                 kf = act[0]
-            S[:, :] = S0
             D[D_X] = d0x
-            _step(S, D, PR, C, gp, hi * h, S1, k1, k2, P1, P2, order, rank, ahead, gahead, shelter)
+            _links(S0, C, gp, order, rank, ahead, gahead, shelter)
             h = hi * h
+            _step(
+                S0,
+                S,
+                D,
+                PR,
+                RC,
+                C,
+                gp,
+                h,
+                K1,
+                K2,
+                K3,
+                K4,
+                P4,
+                ST,
+                order,
+                rank,
+                ahead,
+                gahead,
+                shelter,
+            )
         else:
             for a in range(na):
                 gprev[act[a]] = gnew[act[a]]
         tn = t + h
-        # records (interpolated linearly inside the step)
-        xmax0 = -1e18
-        xmax1 = -1e18
+        # records (on the step's dense output)
+        i1 = -1
         for i in range(n):
             if C[i, CT_MODE] == MODE_DONE:
                 continue
-            if S0[i, SX] > xmax0:
-                xmax0 = S0[i, SX]
-            if S[i, SX] > xmax1:
-                xmax1 = S[i, SX]
+            if i1 < 0 or S[i, SX] > S[i1, SX]:
+                i1 = i
             if S[i, SV] > stats[i, ST_VMAX]:
                 stats[i, ST_VMAX] = S[i, SV]
             if P1[i] > stats[i, ST_PMAX]:
                 stats[i, ST_PMAX] = P1[i]
             while nxt[i] < nm and marks[nxt[i]] <= S[i, SX]:
                 m = nxt[i]
-                f = (marks[m] - S0[i, SX]) / (S[i, SX] - S0[i, SX])
+                f = _cross(marks[m], h, S0[i, SX], K1[i, SX], S[i, SX], K4[i, SX])
                 lapt[i, m] = t + f * h
                 nxt[i] = m + 1
-        while nxl < nm and marks[nxl] <= xmax1:
-            f = (marks[nxl] - xmax0) / (xmax1 - xmax0)
+        while i1 >= 0 and nxl < nm and marks[nxl] <= S[i1, SX]:
+            # the first rider over the mark: the leader at the end of the step, or a rider
+            # it passed inside the step who crossed earlier
+            f = 1.0
             for i in range(n):
-                lapx[nxl, i] = S0[i, SX] + f * (S[i, SX] - S0[i, SX])
+                if C[i, CT_MODE] != MODE_DONE and S[i, SX] >= marks[nxl] and S0[i, SX] < marks[nxl]:
+                    fi = _cross(marks[nxl], h, S0[i, SX], K1[i, SX], S[i, SX], K4[i, SX])
+                    if fi < f:
+                        f = fi
+            if S0[i1, SX] >= marks[nxl]:
+                f = 0.0
+            for i in range(n):
+                lapx[nxl, i] = _hermite(f, h, S0[i, SX], K1[i, SX], S[i, SX], K4[i, SX])
             nxl += 1
         if att >= 0 and np.isnan(catch[CR_T]) and D[D_ACTIVE] < 0.5:
             xa = S[att, SX]
@@ -693,27 +940,54 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                     catch[CR_LED] = 1.0
             elif best >= xa and C[att, CT_MODE] != MODE_DONE:
                 d0 = S0[att, SX] - S0[jb, SX]
-                d1 = xa - best
-                f = 1.0
+                f = 0.0
                 if d0 > 0.0:
-                    f = d0 / (d0 - d1)
+                    # the lead (attacker minus catcher) falls to zero inside the step
+                    f = _cross(
+                        0.0,
+                        h,
+                        -d0,
+                        K1[jb, SX] - K1[att, SX],
+                        best - xa,
+                        K4[jb, SX] - K4[att, SX],
+                    )
                 catch[CR_T] = t + f * h
-                catch[CR_X] = S0[att, SX] + f * (xa - S0[att, SX])
+                catch[CR_X] = _hermite(f, h, S0[att, SX], K1[att, SX], xa, K4[att, SX])
                 catch[CR_BY] = jb
         if tr_n[0] < tr_t.shape[0]:
-            r = tr_n[0]
-            tr_t[r] = t
-            for i in range(n):
-                tr[r, i, 0] = S0[i, SX]
-                tr[r, i, 1] = S0[i, SV]
-                tr[r, i, 2] = P1[i]
-                tr[r, i, 3] = S0[i, SW]
-                tr[r, i, 4] = S0[i, SLANE]
-                tr[r, i, 5] = d0x if derny_was_on else np.nan
-            tr_n[0] = r + 1
+            _trace_rows(
+                t,
+                h,
+                S0,
+                K1,
+                S,
+                K4,
+                d0x,
+                D,
+                derny_was_on,
+                PR,
+                RC,
+                C,
+                gp,
+                tr_t,
+                tr,
+                tr_n,
+                order,
+                rank,
+                ahead,
+                gahead,
+                shelter,
+                ST,
+                K2,
+                P4,
+                DT,
+            )
         t = tn
         if kf >= 0:
             return t, kf
+        # first same as last: the end slopes are the next step's start slopes
+        K1[:, :] = K4
+        P1[:] = P4
     return max(t, t1), -1
 
 

@@ -442,6 +442,7 @@ class Race:
 
     def _motion(self) -> Generator[Any, Any, None]:
         env = self.env
+        hs = np.array([self.dt])  # the kernel's proposed step, carried between calls
         while self.finished < self.n:
             t1 = min(env.peek(), T_LIMIT_S)
             t, k = K.advance(
@@ -462,6 +463,7 @@ class Race:
                 self.tr_t,
                 self.tr,
                 self.tr_n,
+                hs,
             )
             self.t_state = t
             if k < 0 and t >= T_LIMIT_S:
