@@ -38,6 +38,9 @@ LATERAL_MS = 1.0
 #: Longest race the engine will integrate before it calls the scenario broken (s).
 T_LIMIT_S = 900.0
 _MAX_WATCHES = 160
+#: Priority of the motion process's wake-up: after every event due at the same instant (SimPy
+#: orders events due together by priority, URGENT = 0 and NORMAL = 1 first).
+_LATE = NORMAL + 1
 
 
 class RaceError(RuntimeError):
@@ -420,7 +423,7 @@ class Race:
 
         return cb
 
-    def _fire(self, k: int, t: float) -> simpy.Event | None:
+    def _fire(self, k: int, t: float) -> None:
         """Trigger watch ``k``'s event at time ``t`` (now or later: nothing else is scheduled
         before ``t``, the kernel stopped at the first thing that happens)."""
         self.WK[k, 3] = 0
@@ -431,14 +434,13 @@ class Race:
             value = int(np.argmax(x))
             self.log(value, "gap_opened", "{:.0f} m", self.WV[k], t)
         if ev._value is not PENDING:
-            return None
+            return
         # Event.succeed() with a delay: what succeed() does, scheduled at t instead of now, so
         # the motion process needs no extra timeout per state event.
         ev._ok = True
         ev._value = value
         env = self.env
         env.schedule(ev, NORMAL, max(t - env.now, 0.0))
-        return ev
 
     def _motion(self) -> Generator[Any, Any, None]:
         env = self.env
@@ -468,9 +470,15 @@ class Race:
             self.t_state = t
             if k < 0 and t >= T_LIMIT_S:
                 raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
-            ev = self._fire(k, t) if k >= 0 else None
-            # resume once the event's reactions at t have run (or simply at t)
-            yield ev if ev is not None else env.timeout(max(t - env.now, 0.0))
+            if k >= 0:
+                self._fire(k, t)
+            # resume at t once everything else due then (the fired event and every reaction
+            # to it) has run: one kernel call per instant at which something happens
+            wake = simpy.Event(env)
+            wake._ok = True
+            wake._value = None
+            env.schedule(wake, _LATE, max(t - env.now, 0.0))
+            yield wake
 
     def run(self) -> Result:
         """Run the race to the last finisher and gather the result."""
