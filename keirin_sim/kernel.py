@@ -71,6 +71,9 @@ NRECIP = 4
     GP_LT,
 ) = range(25)
 NGLOBAL = 25
+# integrator record (``hs`` of :func:`advance`): proposed step, counters
+HS_H, HS_STEPS, HS_REJECTED, HS_LOCATED, HS_CALLS = range(5)
+NHS = 5
 # derny state slots
 D_X, D_ACTIVE = 0, 1
 # watch kinds
@@ -689,8 +692,9 @@ def _trace_rows(
 def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr_t, tr, tr_n, hs):
     """Integrate from ``t0`` to at most ``t1``; return (t, index of the fired watch or -1).
 
-    The step adapts to the error estimate of the Bogacki-Shampine pair (``hs[0]`` carries the
-    proposed step from one call to the next).  Records as it goes (no decisions): each rider's
+    The step adapts to the error estimate of the Bogacki-Shampine pair (``hs[HS_H]`` carries
+    the proposed step from one call to the next; ``hs`` also counts steps, rejected steps,
+    located state events and calls).  Records as it goes (no decisions): each rider's
     crossing time of each mark in ``marks`` (``lapt``), every rider's position when the first
     rider crosses a mark (``lapx``), top speed and peak power (``stats``), the first catch of
     the attacker (``catch``) and, when ``tr`` has room, a trace row per step (``tr_t``, ``tr``;
@@ -722,6 +726,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
     act = np.empty(nw, dtype=np.int64)
     RC = np.empty((n, NRECIP))
     reciprocals(PR, RC)
+    hs[HS_CALLS] += 1
     na = 0
     for k in range(nw):
         gprev[k] = -1.0
@@ -751,7 +756,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
         S0[:, :] = S
         d0x = D[D_X]
         derny_was_on = D[D_ACTIVE] > 0.5
-        hprop = min(hs[0], hmax)
+        hprop = min(hs[HS_H], hmax)
         # the step is cut short at the next SimPy event and where riders close on each other;
         # neither is an error estimate, so neither shrinks the next proposal
         hcap = _close_limit(S0, C, order, t1 - t)
@@ -778,12 +783,13 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                 gahead,
                 shelter,
             )
-            fac = 0.8 * (max(err, 1e-12) ** (-1.0 / 3.0))
+            fac = 0.8 / np.cbrt(max(err, 1e-12))
             if err <= 1.0 or h <= HMIN:
                 hn = h * min(fac, 2.0)
-                hs[0] = max(hn, hprop) if h < hprop and fac >= 1.0 else hn
+                hs[HS_H] = max(hn, hprop) if h < hprop and fac >= 1.0 else hn
                 break
             hprop = max(h * max(fac, 0.2), HMIN)
+            hs[HS_REJECTED] += 1
             h = min(hprop, hcap)
             D[D_X] = d0x
             _links(S0, C, gp, order, rank, ahead, gahead, shelter)
@@ -867,6 +873,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
                     if kf < 0 or f < est:
                         est = f
                         kf = k
+            hs[HS_LOCATED] += 1
             if kf < 0:  # pragma: no cover - the bracket guarantees a crossing at hi
                 kf = act[0]
             D[D_X] = d0x
@@ -897,6 +904,7 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
             for a in range(na):
                 gprev[act[a]] = gnew[act[a]]
         tn = t + h
+        hs[HS_STEPS] += 1
         # records (on the step's dense output)
         i1 = -1
         for i in range(n):

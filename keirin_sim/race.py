@@ -444,7 +444,9 @@ class Race:
 
     def _motion(self) -> Generator[Any, Any, None]:
         env = self.env
-        hs = np.array([self.dt])  # the kernel's proposed step, carried between calls
+        # the kernel's proposed step, carried between calls, and its counters
+        self.kstats = hs = np.zeros(K.NHS)
+        hs[K.HS_H] = self.dt
         while self.finished < self.n:
             t1 = min(env.peek(), T_LIMIT_S)
             t, k = K.advance(
