@@ -78,6 +78,13 @@ def main() -> None:
         f"  of which compiled kernel {kern * 1e3:.3f} ms, SimPy and Python "
         f"{(total - kern) * 1e3:.3f} ms (instrumented run, mean)"
     )
+    race = R.Race(sc, traces=False)
+    race.run()
+    ks = race.kstats
+    print(
+        f"  kernel work per race: {ks[K.HS_STEPS]:.0f} steps, {ks[K.HS_REJECTED]:.0f} rejected, "
+        f"{ks[K.HS_LOCATED]:.0f} located state events, {ks[K.HS_CALLS]:.0f} calls"
+    )
     t = time.perf_counter()
     for _ in range(50):
         simulate(sc, traces=True)

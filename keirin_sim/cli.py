@@ -246,8 +246,15 @@ def add_run_command(sub: argparse._SubParsersAction) -> None:
         help="comma-separated riders to draw in the charts (default: all in the gap chart)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
-    p.add_argument("--traces-csv", metavar="FILE", help="write the per-step traces as CSV")
-    p.add_argument("--dt", type=_dt_value, metavar="S", help="kernel step in seconds")
+    p.add_argument(
+        "--traces-csv", metavar="FILE", help="write the traces (every --dt seconds) as CSV"
+    )
+    p.add_argument(
+        "--dt",
+        type=_dt_value,
+        metavar="S",
+        help="kernel reference step in seconds (tolerances and trace interval)",
+    )
     p.add_argument(
         "--mc-seed",
         type=nonneg_int,

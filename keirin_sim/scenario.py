@@ -29,7 +29,9 @@ AIR_DENSITY = 1.17
 #: Riders' line above the measurement line (m): calibration choice, just above the black line
 #: and below the sprinters' line (0.65 m above it).
 LANE_M = 0.25
-#: Kernel step (s): halving it moves no finish time by more than 5 ms (tests/test_race.py).
+#: Kernel reference step (s): the adaptive step's tolerances scale with its cube, its longest
+#: step is ten times it, and traces are sampled every ``dt_s``.  Halving it moves no finish time
+#: by more than 5 ms (tests/test_kernel.py).
 DT_S = 0.1
 DEFAULT_SCENARIO = "tokyo2020_mens_final.toml"
 
