@@ -198,20 +198,23 @@ def build_result(race: Race) -> Result:
     else:
         last200 = dict.fromkeys(names, math.nan)
     lap = race.scenario.track.lap_m
+    # first rider at each mark, as numpy's argmax picks it (one call for all the marks)
+    leads = np.argmax(race.lapx, axis=1).tolist()
     gaps = []
     for m, xm in enumerate(marks):
         ltg = (race.race_m - xm) / lap
-        if abs(ltg - round(ltg)) > 1e-9:
+        whole = round(ltg)
+        if abs(ltg - whole) > 1e-9:
             continue
         xs = lapx[m]
         if math.isnan(xs[0]):
             continue
-        lead = int(np.argmax(race.lapx[m]))
+        lead = leads[m]
         xl = xs[lead]
         tl = lapt[lead][m]
         gaps.append(
             LapGap(
-                laps_to_go=float(round(ltg)),
+                laps_to_go=float(whole),
                 leader=names[lead],
                 gap_m={nm: xl - xs[i] for i, nm in enumerate(names)},
                 gap_s={nm: lapt[i][m] - tl for i, nm in enumerate(names)},

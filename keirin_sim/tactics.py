@@ -85,9 +85,9 @@ def first_of(env: simpy.Environment, events: list[simpy.Event]) -> simpy.Event:
 def run_tactic(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     """The SimPy process of rider ``i``: dispatches on ``tac.kind``."""
     if tac.move_up_m_to_go is not None:
-        race.env.process(_move_up(race, i, tac))
+        race.spawn(_move_up(race, i, tac))
     if tac.let_gap_m is not None and tac.let_gap_at_m_to_go is not None:
-        race.env.process(_let_gap(race, i, tac))
+        race.spawn(_let_gap(race, i, tac))
     if tac.kind == "attack":
         yield from _attack(race, i, tac)
     elif tac.kind == "hesitate_chase":
@@ -122,7 +122,7 @@ def _attack(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
 def _hesitate_chase(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     env = race.env
     yield race.derny_off
-    sprint = env.process(_final_sprint(race, i, tac))
+    sprint = race.spawn(_final_sprint(race, i, tac), wait=True)
     brk = race.breakaway(tac.gap_trigger_m)
     yield first_of(env, [brk, sprint])
     if sprint.triggered or race.launched(i):
