@@ -264,7 +264,8 @@ class Race:
         self, i: int | None, kind: str, fmt: str = "", value: Any = None, t: float | None = None
     ) -> None:
         """Note an event of rider ``i`` (None: the race) at ``t`` (default now); its detail is
-        ``fmt.format(value)``, formatted only when :attr:`events` is read."""
+        ``fmt.format(value)``, formatted only when :attr:`events` is read (a plain float
+        formats in half the time of a numpy scalar)."""
         if self.keep_log:
             self._log.append((self.env.now if t is None else t, i, kind, fmt, value))
 
@@ -272,10 +273,14 @@ class Race:
     def events(self) -> list[Event]:
         """The event log so far (times rounded to the microsecond)."""
         names = self.names
-        return [
-            Event(round(t, 6), "" if i is None else names[i], kind, fmt.format(value))
-            for t, i, kind, fmt, value in self._log
-        ]
+        rounded: dict[float, float] = {}  # events come in bursts at one instant: round once
+        out = []
+        for t, i, kind, fmt, value in self._log:
+            rt = rounded.get(t)
+            if rt is None:
+                rt = rounded[t] = round(t, 6)
+            out.append(Event(rt, "" if i is None else names[i], kind, fmt.format(value)))
+        return out
 
     def launched(self, i: int) -> bool:
         return self._launched[i]
@@ -289,7 +294,7 @@ class Race:
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
-        self.log(i, kind, "{:.0f} m to go", self.race_m - self.S[i, K.SX])
+        self.log(i, kind, "{:.0f} m to go", self.race_m - self.S.item(i, K.SX))
         self._go_round(i)
 
     def _go_round(self, i: int) -> None:
@@ -401,7 +406,7 @@ class Race:
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
         self._hesitating.discard(i)
-        self.log(i, "chase", "{:.0f} m to go", self.race_m - self.S[i, K.SX])
+        self.log(i, "chase", "{:.0f} m to go", self.race_m - self.S.item(i, K.SX))
         self._go_round(i)
         if not self.chase_started.triggered:
             self.chase_started.succeed(i)
@@ -442,7 +447,7 @@ class Race:
         self.C[i, K.CT_VFREE] = self.S[i, K.SV] + extra_kmh / 3.6
         self.C[i, K.CT_VCAP] = 1e9
         self.C[i, K.CT_TARGET] = -1
-        self.log(i, "move_up", "{:.0f} m to go", self.race_m - self.S[i, K.SX])
+        self.log(i, "move_up", "{:.0f} m to go", self.race_m - self.S.item(i, K.SX))
 
     def move_in(self, i: int) -> None:
         self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m
@@ -475,7 +480,7 @@ class Race:
         if self._wkind[k] == K.W_BREAK:
             x = np.where(self.C[:, K.CT_MODE] != K.MODE_DONE, self.S[:, K.SX], -np.inf)
             value = int(np.argmax(x))
-            self.log(value, "gap_opened", "{:.0f} m", self.WV[k], t)
+            self.log(value, "gap_opened", "{:.0f} m", self.WV.item(k), t)
         if ev._value is not PENDING:
             return
         # Event.succeed() with a delay: what succeed() does, scheduled at t instead of now, so
