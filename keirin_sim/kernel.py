@@ -798,7 +798,10 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
         th = 2.0
         for a in range(na):
             k = act[a]
-            g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+            if WK[k, 0] == W_RIDER_MARK:  # the common kind, without a call
+                g = S[WK[k, 1], SX] - WV[k]
+            else:
+                g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
             gnew[k] = g
             if g >= 0.0 and gprev[k] < 0.0:
                 f = gprev[k] / (gprev[k] - g)
