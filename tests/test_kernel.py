@@ -106,3 +106,38 @@ def test_step_halving_on_sampled_races(tokyo):
         moved.append(max(abs(a.finish_times[r] - b.finish_times[r]) for r in sc.names))
     assert sum(m < 0.005 for m in moved) >= 8
     assert sorted(moved)[len(moved) // 2] < 0.004
+
+
+def test_traces_do_not_change_the_race(tokyo, tokyo_result):
+    """Trace rows are sampled from the step's dense output; the race is the same without them."""
+    bare = simulate(tokyo, traces=False)
+    assert bare.finish_times == tokyo_result.finish_times
+    assert bare.events == tokyo_result.events
+    assert bare.catch == tokyo_result.catch
+
+
+def test_traces_on_a_regular_grid_of_dt(tokyo, tokyo_result):
+    t = tokyo_result.traces.t
+    assert t[0] == 0.0
+    assert np.allclose(np.diff(t), tokyo.dt_s)
+    assert t[-1] <= max(tokyo_result.finish_times.values())
+    assert t[-1] > max(tokyo_result.finish_times.values()) - tokyo.dt_s
+
+
+def test_the_step_adapts(tokyo):
+    """The adaptive step takes far fewer steps than the race time over dt_s, and fewer still
+    when the tolerances are looser (a longer dt_s)."""
+    from keirin_sim import kernel as K
+    from keirin_sim.race import Race
+
+    def steps(dt):
+        race = Race(tokyo, traces=False, dt=dt)
+        race.run()
+        ks = race.kstats
+        assert ks[K.HS_CALLS] > 0 and ks[K.HS_LOCATED] > 0
+        return ks[K.HS_STEPS] + ks[K.HS_REJECTED]
+
+    base = steps(None)
+    race_s = max(simulate(tokyo, traces=False).finish_times.values())
+    assert base < 0.5 * race_s / tokyo.dt_s
+    assert steps(tokyo.dt_s / 2) > base > steps(tokyo.dt_s * 2)
