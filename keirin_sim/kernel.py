@@ -689,8 +689,11 @@ def _trace_rows(
 
 
 @njit(cache=True, error_model="numpy")
-def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr_t, tr, tr_n, hs):
+def advance(
+    S, D, PR, C, gp, t0, t1, WK, WV, nw, marks, lapt, lapx, stats, catch, tr_t, tr, tr_n, hs
+):
     """Integrate from ``t0`` to at most ``t1``; return (t, index of the fired watch or -1).
+    The first ``nw`` rows of ``WK``/``WV`` are the watches (kind, a, b, active / value).
 
     The step adapts to the error estimate of the Bogacki-Shampine pair (``hs[HS_H]`` carries
     the proposed step from one call to the next; ``hs`` also counts steps, rejected steps,
@@ -701,7 +704,6 @@ def advance(S, D, PR, C, gp, t0, t1, WK, WV, marks, lapt, lapx, stats, catch, tr
     ``tr_n[0]`` counts rows).
     """
     n = S.shape[0]
-    nw = WK.shape[0]
     nm = marks.shape[0]
     dt = gp[GP_DT]
     hmax = dt * HMAX_FACTOR

@@ -495,28 +495,14 @@ class Race:
         # the kernel's proposed step, carried between calls, and its counters
         self.kstats = hs = np.zeros(K.NHS)
         hs[K.HS_H] = self.dt
+        advance = K.advance
+        S, D, PR, C, gp, WK, WV = self.S, self.D, self.PR, self.C, self.gp, self.WK, self.WV
+        records = (self.marks, self.lapt, self.lapx, self.stats, self.catch)
+        traces = (self.tr_t, self.tr, self.tr_n)
+        t = 0.0
         while self.finished < self.n:
             t1 = min(env.peek(), T_LIMIT_S)
-            t, k = K.advance(
-                self.S,
-                self.D,
-                self.PR,
-                self.C,
-                self.gp,
-                self.t_state,
-                t1,
-                self.WK[: self._nw],
-                self.WV[: self._nw],
-                self.marks,
-                self.lapt,
-                self.lapx,
-                self.stats,
-                self.catch,
-                self.tr_t,
-                self.tr,
-                self.tr_n,
-                hs,
-            )
+            t, k = advance(S, D, PR, C, gp, t, t1, WK, WV, self._nw, *records, *traces, hs)
             self.t_state = t
             if k < 0 and t >= T_LIMIT_S:
                 raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
@@ -527,7 +513,7 @@ class Race:
             wake = simpy.Event(env)
             wake._ok = True
             wake._value = None
-            env.schedule(wake, _LATE, max(t - env.now, 0.0))
+            env.schedule(wake, _LATE, t - env.now)
             yield wake
 
     def _run(self) -> None:
