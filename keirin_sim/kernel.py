@@ -119,6 +119,9 @@ CLOSE_PER_STEP_M = 1.0
 #: much less (m/s).  Numerical smoothing, not physiology.
 FOLLOW_FADE_M = 3.0
 FOLLOW_SOFT_MS = 20.0
+#: A follower takes its pace from the riders just ahead up to and including the first wheel
+#: fully in line and in reach (riders further up that line are that wheel's business).
+FOLLOW_WHEELS = 1
 #: Follow law limits (m/s): calibration choices for smooth riding in a line.
 GAP_BACK_MS = 1.0
 GAP_CLOSE_MS = 4.0
@@ -191,11 +194,11 @@ def _in_line(offset, tol):
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
-def _gap_term(err, gp):
+def _gap_term(err, kp):
     """Speed a follower adds (or gives up) for a gap error: proportional, but a rider drifts
     back at most ``GAP_BACK_MS`` and closes at most ``GAP_CLOSE_MS`` faster than the wheel, so a
     gap opening in a line does not ripple down it as braking and surging."""
-    return min(max(gp[GP_KP] * err, -GAP_BACK_MS), GAP_CLOSE_MS)
+    return min(max(kp * err, -GAP_BACK_MS), GAP_CLOSE_MS)
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -307,6 +310,19 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
     derny_on = D[D_ACTIVE] > 0.5
     xd = D[D_X]
     vd = derny_speed(xd, gp)
+    # constants read once (the stores into dS and P below may alias gp for all LLVM knows)
+    tol = gp[GP_INLINE]
+    bike = gp[GP_BIKE]
+    reach = gp[GP_FOLLOW]
+    rho = gp[GP_RHO]
+    fw = gp[GP_FW]
+    grav = gp[GP_G]
+    brake = gp[GP_BRAKE]
+    itc = 1.0 / gp[GP_TC]
+    dlane = gp[GP_DLANE]
+    dlen = gp[GP_DERNY_LEN]
+    latv = gp[GP_LAT]
+    kp = gp[GP_KP]
     for i in range(n):
         for c in range(NSTATE):
             dS[i, c] = 0.0
@@ -320,7 +336,6 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
         # drafting: the best shelter among the riders just ahead (each weighted by how far
         # it is off to the side, so shelter fades continuously as lines change)
         j = ahead[i]
-        tol = gp[GP_INLINE]
         left = 1.0
         if j >= 0:
             p_i = rank[i]
@@ -328,7 +343,7 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
                 jj = order[q]
                 if C[jj, CT_MODE] == MODE_DONE:
                     continue
-                gg = S[jj, SX] - gp[GP_BIKE] - x
+                gg = S[jj, SX] - bike - x
                 if gg > _RIDER_GAP[-1]:
                     break
                 if gg <= 0.0:
@@ -349,30 +364,29 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
                     break  # riders further up this line are further away: less shelter
         g_d = 1e18
         if derny_on:
-            g_d = xd - gp[GP_DERNY_LEN] - x
-            if g_d > -gp[GP_DERNY_LEN] and abs(lane - gp[GP_DLANE]) < tol:
-                lat = _in_line(lane - gp[GP_DLANE], tol)
+            g_d = xd - dlen - x
+            if g_d > -dlen and abs(lane - dlane) < tol:
+                lat = _in_line(lane - dlane, tol)
                 ld = 1.0 - (1.0 - _interp(max(g_d, 0.0), _DERNY_GAP, _DERNY_LEFT)) * lat
                 if ld < left:
                     left = ld
         # a follower close behind in line shelters the leader a little
         left *= 1.0 - (1.0 - _LEADER_LEFT) * shelter[i]
-        f_aero = 0.5 * gp[GP_RHO] * (PR[i, PR_CDA] * left + gp[GP_FW]) * v * v
-        f_roll = PR[i, PR_CRR] * PR[i, PR_MASS] * gp[GP_G] + (91.0 + 8.7 * v) * 1e-3
+        f_aero = 0.5 * rho * (PR[i, PR_CDA] * left + fw) * v * v
+        f_roll = PR[i, PR_CRR] * PR[i, PR_MASS] * grav + (91.0 + 8.7 * v) * 1e-3
         plim = _avail(v, w, PR, RC, i)
         ec = PR[i, PR_EC]
         iec = RC[i, RC_IEC]
-        itc = 1.0 / gp[GP_TC]
         mode = C[i, CT_MODE]
         # speed the rider may not exceed: the derny's, until it leaves
         vmax = 1e9
         if derny_on:
-            vmax = vd + _gap_term(g_d - C[i, CT_GAPDES], gp)
+            vmax = vd + _gap_term(g_d - C[i, CT_GAPDES], kp)
         if mode == MODE_EFFORT:
             p = C[i, CT_EFFORT] * plim
             if derny_on:
                 pcap = (PR[i, PR_MEFF] * (vmax - v) * itc + f_aero + f_roll) * v * iec
-                p = min(p, max(pcap, -gp[GP_BRAKE]))
+                p = min(p, max(pcap, -brake))
         else:
             # The follow law: with no wheel to follow a rider rides its free speed (behind the
             # derny, the derny sets the pace); a rider told to take a wheel closes on it from any
@@ -385,9 +399,8 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
             tj = int(C[i, CT_TARGET])
             gapdes = C[i, CT_GAPDES]
             if tj >= 0 and C[tj, CT_MODE] != MODE_DONE:
-                vt = S[tj, SV] + _gap_term(S[tj, SX] - gp[GP_BIKE] - x - gapdes, gp)
-            bike = gp[GP_BIKE]
-            reach = gp[GP_FOLLOW]
+                vt = S[tj, SV] + _gap_term(S[tj, SX] - bike - x - gapdes, kp)
+            full = 0
             for r in range(max(rank[i] - 1, 0), n):
                 q = order[r]
                 if q == i or C[q, CT_MODE] == MODE_DONE:
@@ -406,17 +419,21 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
                 )
                 if wq <= 0.0:
                     continue
-                c = S[q, SV] + _gap_term(g - gapdes, gp) + FOLLOW_SOFT_MS * (1.0 - wq)
+                c = S[q, SV] + _gap_term(g - gapdes, kp) + FOLLOW_SOFT_MS * (1.0 - wq)
                 if c < vt:
                     vt = c
                 if wq > wmax:
                     wmax = wq
+                if wq >= 1.0:
+                    full += 1
+                    if full == FOLLOW_WHEELS:
+                        break
             # the free speed binds only as far as no wheel is there to follow
             if not derny_on and tj < 0:
                 vt = min(vt, C[i, CT_VFREE] + FOLLOW_SOFT_MS * wmax)
             vt = min(vt, C[i, CT_VCAP], vmax)
             p = (PR[i, PR_MEFF] * (vt - v) * itc + f_aero + f_roll) * v * iec
-            p = min(max(p, -gp[GP_BRAKE]), plim)
+            p = min(max(p, -brake), plim)
         P[i] = p
         # geometry: above the measurement line a bend is longer
         geo = 1.0
@@ -430,7 +447,7 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
         else:
             dS[i, SW] = (cp - p) * (PR[i, PR_W0] - w) * RC[i, RC_IW0]
         dl = (C[i, CT_LANE_TGT] - lane) * 4.0
-        dS[i, SLANE] = min(max(dl, -gp[GP_LAT]), gp[GP_LAT])
+        dS[i, SLANE] = min(max(dl, -latv), latv)
         dS[i, SE_IN] = p * ec
         dS[i, SE_AERO] = f_aero * v
         dS[i, SE_ROLL] = f_roll * v
