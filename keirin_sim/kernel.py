@@ -519,6 +519,14 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
     return -1.0
 
 
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+def _bs_error(h, K1, K2, K3, K4, i, c):
+    """Local error estimate of the Bogacki-Shampine pair for component ``c`` of rider ``i``."""
+    return h * (
+        -5.0 / 72.0 * K1[i, c] + 1.0 / 12.0 * K2[i, c] + 1.0 / 9.0 * K3[i, c] - 1.0 / 8.0 * K4[i, c]
+    )
+
+
 @njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
 def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead, gahead, shelter):
     """One step of the Bogacki-Shampine 3(2) pair from ``S0`` (slopes ``K1`` there) to ``S``;
@@ -557,30 +565,30 @@ def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead
     # scaled error of the embedded solution
     scale = gp[GP_DT] / DT_REF
     scale = scale * scale * scale
+    ix = 1.0 / (_ATOL[SX] * scale)
+    iv = 1.0 / (_ATOL[SV] * scale)
+    iw = 1.0 / (_ATOL[SW] * scale)
+    il = 1.0 / (_ATOL[SLANE] * scale)
+    ivf = iv / FOLLOW_VTOL
     err = 0.0
     for i in range(n):
         if C[i, CT_MODE] == MODE_DONE:
             continue
         # a follower's speed error is corrected by its follow law, a free rider's is not
-        vfac = FOLLOW_VTOL if C[i, CT_MODE] == MODE_FOLLOW else 1.0
-        for c in range(SE_IN):
-            e = h * (
-                -5.0 / 72.0 * K1[i, c]
-                + 1.0 / 12.0 * K2[i, c]
-                + 1.0 / 9.0 * K3[i, c]
-                - 1.0 / 8.0 * K4[i, c]
-            )
-            e = abs(e) / (_ATOL[c] * scale)
-            if c == SV:
-                e /= vfac
-            if e > err:
-                err = e
+        ei = abs(_bs_error(h, K1, K2, K3, K4, i, SX)) * ix
+        ei = max(
+            ei,
+            abs(_bs_error(h, K1, K2, K3, K4, i, SV))
+            * (ivf if C[i, CT_MODE] == MODE_FOLLOW else iv),
+        )
+        ei = max(ei, abs(_bs_error(h, K1, K2, K3, K4, i, SW)) * iw)
+        ei = max(ei, abs(_bs_error(h, K1, K2, K3, K4, i, SLANE)) * il)
+        if ei > err:
+            err = ei
     if derny_on:
         vd4 = derny_progress(xd, gp)
         e = h * (-5.0 / 72.0 * vd1 + 1.0 / 12.0 * vd2 + 1.0 / 9.0 * vd3 - 1.0 / 8.0 * vd4)
-        e = abs(e) / (_ATOL[SX] * scale)
-        if e > err:
-            err = e
+        err = max(err, abs(e) * ix)
     return err
 
 
@@ -1016,8 +1024,8 @@ def advance(
         if kf >= 0:
             return t, kf
         # first same as last: the end slopes are the next step's start slopes
-        K1[:, :] = K4
-        P1[:] = P4
+        K1, K4 = K4, K1
+        P1, P4 = P4, P1
     return max(t, t1), -1
 
 
