@@ -1130,8 +1130,8 @@ class _Parts:
                     what = f" (seed {old.get('seed')}, {old.get('runs')} runs"
                     what += f", {old.get('points')} points)" if old.get("points", 1) > 1 else ")"
                 raise BatchError(
-                    f"{self.dir}: --resume: was written by a different batch{what}: "
-                    "use the same scenario, seed, runs and options, or delete it"
+                    f"{self.dir}: --resume: was written by a different batch{what}: use the same "
+                    "scenario, seed, runs, options and keirin-sim version, or delete it"
                 )
             self.meta = old
             return old
@@ -1552,8 +1552,18 @@ class _Terminated(BaseException):
 
 
 def _fingerprint(job: _Job) -> str:
+    from . import __version__  # another engine gives other rows: never resume across versions
+
     h = hashlib.sha256()
-    for part in (job.kind, job.seed, job.runs, job.attacker, job.params, _FORMAT_VERSION):
+    for part in (
+        job.kind,
+        job.seed,
+        job.runs,
+        job.attacker,
+        job.params,
+        _FORMAT_VERSION,
+        __version__,
+    ):
         h.update(repr(part).encode())
     for pt in job.points:
         h.update(repr(dataclasses.replace(pt.base, source="")).encode())

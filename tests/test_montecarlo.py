@@ -620,3 +620,15 @@ def test_sigterm_or_a_killed_worker_keeps_a_valid_file(tmp_path, how, reference_
     )
     assert done.returncode == 0, done.stderr
     assert_frame_equal(pd.read_parquet(out), reference_rows, check_exact=True)
+
+
+def test_chunks_of_another_version_are_not_resumed(monkeypatch):
+    """Another engine gives other rows: the chunk fingerprint holds the package version."""
+    import keirin_sim
+    from keirin_sim.montecarlo import _fingerprint, _mc_job
+
+    job = _mc_job(keirin_sim.load_scenario(), 100, 7)
+    here = _fingerprint(job)
+    assert _fingerprint(job) == here
+    monkeypatch.setattr(keirin_sim, "__version__", "0.0.1")
+    assert _fingerprint(job) != here
