@@ -39,7 +39,7 @@ class LapGap:
 
 @dataclass
 class Traces:
-    """Per-step state of every rider: ``t`` (T,), and arrays (T, n) for ``x_m`` (distance from
+    """State of every rider every ``dt_s``: ``t`` (T,), and arrays (T, n) for ``x_m`` (distance from
     the start line), ``v_ms``, ``power_w`` (at the pedals), ``w_bal_j`` and ``lane_m`` (above
     the measurement line); ``derny_x_m`` (T,) is the derny's front wheel, NaN once it has left."""
 
@@ -53,7 +53,7 @@ class Traces:
     derny_x_m: np.ndarray | None = None
 
     def to_dataframe(self) -> pd.DataFrame:
-        """Long (tidy) table: one row per time step and rider."""
+        """Long (tidy) table: one row per trace time and rider."""
         import pandas as pd
 
         T, n = self.x_m.shape
