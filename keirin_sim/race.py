@@ -178,7 +178,10 @@ class Race:
         self._wkind: list[int] = []
         self._nw = 0
         self._cache: dict[tuple, simpy.Event] = {}
-        self.t_state = 0.0
+        #: the kernel's proposed step, carried between its calls, and its counters (steps,
+        #: rejected steps, located state events, calls; see ``kernel.HS_*``)
+        self.kstats = np.zeros(K.NHS)
+        self.kstats[K.HS_H] = self.dt
         self.finish_t = [math.nan] * n
         self.finish_w = [math.nan] * n
         self.finished = 0
@@ -492,9 +495,7 @@ class Race:
 
     def _motion(self) -> Generator[Any, Any, None]:
         env = self.env
-        # the kernel's proposed step, carried between calls, and its counters
-        self.kstats = hs = np.zeros(K.NHS)
-        hs[K.HS_H] = self.dt
+        hs = self.kstats
         advance = K.advance
         S, D, PR, C, gp, WK, WV = self.S, self.D, self.PR, self.C, self.gp, self.WK, self.WV
         records = (self.marks, self.lapt, self.lapx, self.stats, self.catch)
@@ -503,7 +504,6 @@ class Race:
         while self.finished < self.n:
             t1 = min(env.peek(), T_LIMIT_S)
             t, k = advance(S, D, PR, C, gp, t, t1, WK, WV, self._nw, *records, *traces, hs)
-            self.t_state = t
             if k < 0 and t >= T_LIMIT_S:
                 raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
             if k >= 0:
