@@ -725,8 +725,8 @@ def advance(
     located state events and calls).  Records as it goes (no decisions): each rider's
     crossing time of each mark in ``marks`` (``lapt``), every rider's position when the first
     rider crosses a mark (``lapx``), top speed and peak power (``stats``), the first catch of
-    the attacker (``catch``) and, when ``tr`` has room, a trace row per step (``tr_t``, ``tr``;
-    ``tr_n[0]`` counts rows).
+    the attacker (``catch``) and, when ``tr`` has room, a trace row every ``dt`` from the
+    dense output (``tr_t``, ``tr``; ``tr_n[0]`` counts rows).
     """
     n = S.shape[0]
     nm = marks.shape[0]
