@@ -150,7 +150,7 @@ def _interp(x, xs, ys):
     return ys[n - 1]
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _ramp(s, a, lt):
     """0 before ``a - lt/2``, 1 after ``a + lt/2``, linear between."""
     if lt <= 0.0:
@@ -186,14 +186,14 @@ def curvature(x, gp):
     return k / gp[GP_R]
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _in_line(offset, tol):
     """How far a wheel ``offset`` metres to the side counts as in line: fully within half the
     tolerance, not at all beyond it, linear between (drafting and following fade together)."""
     return min(1.0, max(0.0, 2.0 * (tol - abs(offset)) / tol))
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _gap_term(err, kp):
     """Speed a follower adds (or gives up) for a gap error: proportional, but a rider drifts
     back at most ``GAP_BACK_MS`` and closes at most ``GAP_CLOSE_MS`` faster than the wheel, so a
@@ -592,7 +592,7 @@ def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead
     return err
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _hermite(th, h, y0, d0, y1, d1):
     """Cubic Hermite interpolation at fraction ``th`` of a step of length ``h`` (values and
     slopes at both ends): the step's dense output, third-order like the step itself."""
@@ -603,7 +603,7 @@ def _hermite(th, h, y0, d0, y1, d1):
     return h00 * y0 + h10 * d0 + h01 * y1 + h11 * d1
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
 def _cross(target, h, y0, d0, y1, d1):
     """Fraction of the step at which the dense output of a rising quantity reaches
     ``target`` (y0 < target <= y1): a linear guess refined by Newton steps."""
