@@ -851,6 +851,8 @@ def advance(
             hi = 1.0
             th = min(max(th, 1e-6), 1.0 - 1e-6)
             for _it in range(40):
+                # written out here and in _trace_rows: a helper shared by both made the code
+                # loaded from numba's cache round differently from freshly compiled code
                 for i in range(n):
                     for c in range(NSTATE):
                         ST[i, c] = _hermite(th, h, S0[i, c], K1[i, c], S[i, c], K4[i, c])
