@@ -201,7 +201,20 @@ class Race:
         off.callbacks.append(self._pull_off)
         for i, entry in enumerate(sc.riders):
             self.spawn(run_tactic(self, i, entry.tactic))
-        self._motion_proc = self.env.process(self._motion())
+        self._t = 0.0
+        self._records = (
+            self.marks,
+            self.lapt,
+            self.lapx,
+            self.stats,
+            self.catch,
+            self.tr_t,
+            self.tr,
+            self.tr_n,
+        )
+        #: succeeds once every rider has finished
+        self.done = self.env.event()
+        self._wake(URGENT, 0.0)  # after the tactics' first steps, as a process would start
 
     @overload
     def spawn(self, gen: Generator[simpy.Event, Any, None]) -> None: ...
@@ -493,33 +506,48 @@ class Race:
         env = self.env
         env.schedule(ev, NORMAL, max(t - env.now, 0.0))
 
-    def _motion(self) -> Generator[Any, Any, None]:
+    def _motion(self, _ev: simpy.Event) -> None:
+        """Move everyone up to the next thing that happens: the next scheduled SimPy event or
+        the first state event the kernel finds on the way, which it then triggers.  Called back
+        by its own wake-up event (no SimPy process: one less generator to resume per call)."""
+        if self.finished >= self.n:
+            self.done.succeed()
+            return
         env = self.env
-        hs = self.kstats
-        advance = K.advance
-        S, D, PR, C, gp, WK, WV = self.S, self.D, self.PR, self.C, self.gp, self.WK, self.WV
-        records = (self.marks, self.lapt, self.lapx, self.stats, self.catch)
-        traces = (self.tr_t, self.tr, self.tr_n)
-        t = 0.0
-        while self.finished < self.n:
-            t1 = min(env.peek(), T_LIMIT_S)
-            t, k = advance(S, D, PR, C, gp, t, t1, WK, WV, self._nw, *records, *traces, hs)
-            if k < 0 and t >= T_LIMIT_S:
-                raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
-            if k >= 0:
-                self._fire(k, t)
-            # resume at t once everything else due then (the fired event and every reaction
-            # to it) has run: one kernel call per instant at which something happens
-            wake = simpy.Event(env)
-            wake._ok = True
-            wake._value = None
-            env.schedule(wake, _LATE, t - env.now)
-            yield wake
+        t, k = K.advance(
+            self.S,
+            self.D,
+            self.PR,
+            self.C,
+            self.gp,
+            self._t,
+            min(env.peek(), T_LIMIT_S),
+            self.WK,
+            self.WV,
+            self._nw,
+            *self._records,
+            self.kstats,
+        )
+        self._t = t
+        if k < 0 and t >= T_LIMIT_S:
+            raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
+        if k >= 0:
+            self._fire(k, t)
+        # resume at t once everything else due then (the fired event and every reaction to
+        # it) has run: one kernel call per instant at which something happens
+        self._wake(_LATE, t - env.now)
+
+    def _wake(self, priority: int, delay: float) -> None:
+        wake = simpy.Event(self.env)
+        wake._ok = True
+        wake._value = None
+        wake.callbacks.append(self._motion)
+        self.env.schedule(wake, priority, delay)
 
     def _run(self) -> None:
         """Run the race to the last finisher, then let its SimPy objects go."""
         try:
-            self.env.run(until=self._motion_proc)
+            self.env.run(until=self.done)
         finally:
             self._release()
 
