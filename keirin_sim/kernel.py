@@ -9,7 +9,9 @@ Integration: the Bogacki-Shampine 3(2) pair with an adaptive step (error control
 speed, W' and lane), cut short exactly at segment ends and at state events, which are located
 by secant iterations on the step's cubic Hermite dense output.  Everything a rider does between
 events is a continuous control law (follow a wheel, ride an effort, drift towards a chosen
-line); no decision is taken here.
+line); no decision is taken here.  The one switch the kernel makes itself is the steering
+reflex of a rider on an effort (:func:`_reflex`: swing out when blocked, drop back in when
+clear), at its own located state events.
 """
 
 from __future__ import annotations
@@ -69,11 +71,16 @@ NRECIP = 4
     GP_ATTACKER,
     GP_DT,
     GP_LT,
-) = range(25)
-NGLOBAL = 25
-# integrator record (``hs`` of :func:`advance`): proposed step, counters
-HS_H, HS_STEPS, HS_REJECTED, HS_LOCATED, HS_CALLS = range(5)
-NHS = 5
+    GP_BLOCK,
+) = range(26)
+NGLOBAL = 26
+# integrator record (``hs`` of :func:`advance`): proposed step, counters, entries of the
+# reflex log
+HS_H, HS_STEPS, HS_REJECTED, HS_LOCATED, HS_CALLS, HS_RLOG = range(6)
+NHS = 6
+# watch table columns (``WK`` of :func:`advance`)
+WK_KIND, WK_A, WK_B, WK_ACTIVE, WK_REFLEX = range(5)
+NWK = 5
 # derny state slots
 D_X, D_ACTIVE = 0, 1
 # watch kinds
@@ -713,12 +720,72 @@ def _trace_rows(
     _links(S, C, gp, order, rank, ahead, gahead, shelter)
 
 
+@njit(cache=True, _nrt=False, error_model="numpy")
+def _reflex(k, t, S, C, PR, gp, WK, WV, rlog, hs):
+    """The steering reflex of a rider on an effort, carried out where its watch ``k`` fires.
+
+    Blocked (within ``GP_BLOCK`` of a slower wheel in its line): the rider swings out above
+    everyone riding level with that wheel (within a bike length) and the watch becomes "clear
+    of the front one of them by a bike length and a metre"; clear: it drops back into its line
+    and the watch becomes "blocked" again.  A rider no longer on an effort (finished) stops
+    steering.  Each swing is logged in ``rlog`` (time, rider, wheel) while it has room.  Plain
+    IEEE arithmetic (no fastmath), like the Python it replaced."""
+    i = WK[k, WK_A]
+    if C[i, CT_MODE] != MODE_EFFORT:
+        WK[k, WK_ACTIVE] = 0
+        return
+    n = S.shape[0]
+    tol = gp[GP_INLINE]
+    bike = gp[GP_BIKE]
+    if WK[k, WK_KIND] == W_BLOCKED:
+        xi = S[i, SX]
+        near = 0.0
+        found = False
+        for j in range(n):
+            if j == i or C[j, CT_MODE] == MODE_DONE:
+                continue
+            if S[j, SX] > xi and abs(S[j, SLANE] - S[i, SLANE]) < tol:
+                if not found or S[j, SX] < near:
+                    near = S[j, SX]
+                    found = True
+        if not found:
+            # located on the step's dense output, the wheel was in line; at the step's end
+            # it is not: stay on the watch
+            return
+        top = -1e300
+        jb = -1
+        for q in range(n):
+            if q == i or C[q, CT_MODE] == MODE_DONE:
+                continue
+            if near - 0.5 <= S[q, SX] <= near + bike:
+                top = max(top, max(C[q, CT_LANE_TGT], S[q, SLANE]))
+                if jb < 0 or S[q, SX] > S[jb, SX]:
+                    jb = q
+        C[i, CT_LANE_TGT] = top + 2.0 * tol
+        WK[k, WK_KIND] = W_PASS
+        WK[k, WK_B] = jb
+        WV[k] = bike + 1.0
+        r = int(hs[HS_RLOG])
+        if r < rlog.shape[0]:
+            rlog[r, 0] = t
+            rlog[r, 1] = i
+            rlog[r, 2] = jb
+            hs[HS_RLOG] = r + 1
+    else:
+        C[i, CT_LANE_TGT] = PR[i, PR_LANE0]
+        WK[k, WK_KIND] = W_BLOCKED
+        WK[k, WK_B] = -1
+        WV[k] = gp[GP_BLOCK]
+
+
 @njit(cache=True, error_model="numpy")
 def advance(
-    S, D, PR, C, gp, t0, t1, WK, WV, nw, marks, lapt, lapx, stats, catch, tr_t, tr, tr_n, hs
+    S, D, PR, C, gp, t0, t1, WK, WV, nw, marks, lapt, lapx, stats, catch, rlog, tr_t, tr, tr_n, hs
 ):
     """Integrate from ``t0`` to at most ``t1``; return (t, index of the fired watch or -1).
-    The first ``nw`` rows of ``WK``/``WV`` are the watches (kind, a, b, active / value).
+    The first ``nw`` rows of ``WK``/``WV`` are the watches (kind, a, b, active, reflex /
+    value).  A watch marked *reflex* is a steering reflex (:func:`_reflex`): the kernel carries
+    it out where it fires and goes on exactly as if it had returned and been called again.
 
     The step adapts to the error estimate of the Bogacki-Shampine pair (``hs[HS_H]`` carries
     the proposed step from one call to the next; ``hs`` also counts steps, rejected steps,
@@ -754,15 +821,6 @@ def advance(
     RC = np.empty((n, NRECIP))
     reciprocals(PR, RC)
     hs[HS_CALLS] += 1
-    na = 0
-    for k in range(nw):
-        gprev[k] = -1.0
-        if WK[k, 3] == 1:
-            act[na] = k
-            na += 1
-            gprev[k] = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
-            if gprev[k] >= 0.0:
-                return t0, k
     # next mark each rider (and the field's leader) has still to cross
     nxt = np.empty(n, dtype=np.int64)
     for i in range(n):
@@ -777,257 +835,286 @@ def advance(
             nxl = m
             break
     att = int(gp[GP_ATTACKER])
-    deriv(S, D, PR, RC, C, gp, K1, P1, order, rank, ahead, gahead, shelter)
     t = t0
-    while t < t1 - 1e-12:
-        S0[:, :] = S
-        d0x = D[D_X]
-        derny_was_on = D[D_ACTIVE] > 0.5
-        hprop = min(hs[HS_H], hmax)
-        # the step is cut short at the next SimPy event and where riders close on each other;
-        # neither is an error estimate, so neither shrinks the next proposal
-        hcap = _close_limit(S0, C, order, t1 - t)
-        h = min(hprop, hcap)
-        while True:
-            err = _step(
-                S0,
-                S,
-                D,
-                PR,
-                RC,
-                C,
-                gp,
-                h,
-                K1,
-                K2,
-                K3,
-                K4,
-                P4,
-                ST,
-                order,
-                rank,
-                ahead,
-                gahead,
-                shelter,
-            )
-            fac = 0.8 / np.cbrt(max(err, 1e-12))
-            if err <= 1.0 or h <= HMIN:
-                hn = h * min(fac, 2.0)
-                hs[HS_H] = max(hn, hprop) if h < hprop and fac >= 1.0 else hn
-                break
-            hprop = max(h * max(fac, 0.2), HMIN)
-            hs[HS_REJECTED] += 1
-            h = min(hprop, hcap)
-            D[D_X] = d0x
-            _links(S0, C, gp, order, rank, ahead, gahead, shelter)
-        # earliest state event in this step
+    for _start in range(1_000_000):
+        # the watches where the integration starts (again, after a reflex): one that has
+        # already fired fires now, at once
+        na = 0
         kf = -1
-        th = 2.0
-        for a in range(na):
-            k = act[a]
-            if WK[k, 0] == W_RIDER_MARK:  # the common kind, without a call
-                g = S[WK[k, 1], SX] - WV[k]
-            else:
-                g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
-            gnew[k] = g
-            if g >= 0.0 and gprev[k] < 0.0:
-                f = gprev[k] / (gprev[k] - g)
-                if f < th:
-                    th = f
+        for k in range(nw):
+            gprev[k] = -1.0
+            if WK[k, 3] == 1:
+                act[na] = k
+                na += 1
+                gprev[k] = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+                if gprev[k] >= 0.0:
                     kf = k
-        if kf >= 0:
-            # Locate the first crossing of any watch inside the step on the step's dense output
-            # (cubic Hermite through the start and end states and slopes: no re-integration),
-            # then integrate once, exactly to that time.  Bracket [lo, hi] (fractions of the
-            # step): no watch has crossed at lo, one has at hi; secant steps on the earliest
-            # crossing watch, bisection when a secant step stalls or the watched quantity jumps.
-            xde = D[D_X]
-            vd0 = derny_progress(d0x, gp)
-            vde = derny_progress(xde, gp)
-            for a in range(na):
-                glo[act[a]] = gprev[act[a]]
-                ghi[act[a]] = gnew[act[a]]
-            lo = 0.0
-            hi = 1.0
-            th = min(max(th, 1e-6), 1.0 - 1e-6)
-            for _it in range(40):
-                # written out here and in _trace_rows: a helper shared by both made the code
-                # loaded from numba's cache round differently from freshly compiled code
-                for i in range(n):
-                    for c in range(NSTATE):
-                        ST[i, c] = _hermite(th, h, S0[i, c], K1[i, c], S[i, c], K4[i, c])
-                DT[D_X] = _hermite(th, h, d0x, vd0, xde, vde)
-                DT[D_ACTIVE] = D[D_ACTIVE]
-                crossed = False
-                for a in range(na):
-                    k = act[a]
-                    g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], ST, DT, PR, C, gp)
-                    gnew[k] = g
-                    if g >= 0.0 and gprev[k] < 0.0:
-                        crossed = True
-                if crossed:
-                    hi = th
-                    for a in range(na):
-                        ghi[act[a]] = gnew[act[a]]
-                else:
-                    lo = th
-                    for a in range(na):
-                        glo[act[a]] = gnew[act[a]]
-                if (hi - lo) * h < 1e-5:
                     break
-                # earliest crossing estimate within the bracket, from the watches crossed at hi
+        if kf >= 0:
+            if WK[kf, WK_REFLEX] == 0:
+                return t, kf
+            _reflex(kf, t, S, C, PR, gp, WK, WV, rlog, hs)
+            continue
+        deriv(S, D, PR, RC, C, gp, K1, P1, order, rank, ahead, gahead, shelter)
+        kf = -1
+        while t < t1 - 1e-12:
+            S0[:, :] = S
+            d0x = D[D_X]
+            derny_was_on = D[D_ACTIVE] > 0.5
+            hprop = min(hs[HS_H], hmax)
+            # the step is cut short at the next SimPy event and where riders close on each other;
+            # neither is an error estimate, so neither shrinks the next proposal
+            hcap = _close_limit(S0, C, order, t1 - t)
+            h = min(hprop, hcap)
+            while True:
+                err = _step(
+                    S0,
+                    S,
+                    D,
+                    PR,
+                    RC,
+                    C,
+                    gp,
+                    h,
+                    K1,
+                    K2,
+                    K3,
+                    K4,
+                    P4,
+                    ST,
+                    order,
+                    rank,
+                    ahead,
+                    gahead,
+                    shelter,
+                )
+                fac = 0.8 / np.cbrt(max(err, 1e-12))
+                if err <= 1.0 or h <= HMIN:
+                    hn = h * min(fac, 2.0)
+                    hs[HS_H] = max(hn, hprop) if h < hprop and fac >= 1.0 else hn
+                    break
+                hprop = max(h * max(fac, 0.2), HMIN)
+                hs[HS_REJECTED] += 1
+                h = min(hprop, hcap)
+                D[D_X] = d0x
+                _links(S0, C, gp, order, rank, ahead, gahead, shelter)
+            # earliest state event in this step
+            kf = -1
+            th = 2.0
+            for a in range(na):
+                k = act[a]
+                if WK[k, 0] == W_RIDER_MARK:  # the common kind, without a call
+                    g = S[WK[k, 1], SX] - WV[k]
+                else:
+                    g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+                gnew[k] = g
+                if g >= 0.0 and gprev[k] < 0.0:
+                    f = gprev[k] / (gprev[k] - g)
+                    if f < th:
+                        th = f
+                        kf = k
+            if kf >= 0:
+                # Locate the first crossing of any watch inside the step on the step's dense output
+                # (cubic Hermite through the start and end states and slopes: no re-integration),
+                # then integrate once, exactly to that time.  Bracket [lo, hi] (fractions of the
+                # step): no watch has crossed at lo, one has at hi; secant steps on the earliest
+                # crossing watch, bisection when a secant step stalls or the watched quantity jumps.
+                xde = D[D_X]
+                vd0 = derny_progress(d0x, gp)
+                vde = derny_progress(xde, gp)
+                for a in range(na):
+                    glo[act[a]] = gprev[act[a]]
+                    ghi[act[a]] = gnew[act[a]]
+                lo = 0.0
+                hi = 1.0
+                th = min(max(th, 1e-6), 1.0 - 1e-6)
+                for _it in range(40):
+                    # written out here and in _trace_rows: a helper shared by both made the code
+                    # loaded from numba's cache round differently from freshly compiled code
+                    for i in range(n):
+                        for c in range(NSTATE):
+                            ST[i, c] = _hermite(th, h, S0[i, c], K1[i, c], S[i, c], K4[i, c])
+                    DT[D_X] = _hermite(th, h, d0x, vd0, xde, vde)
+                    DT[D_ACTIVE] = D[D_ACTIVE]
+                    crossed = False
+                    for a in range(na):
+                        k = act[a]
+                        g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], ST, DT, PR, C, gp)
+                        gnew[k] = g
+                        if g >= 0.0 and gprev[k] < 0.0:
+                            crossed = True
+                    if crossed:
+                        hi = th
+                        for a in range(na):
+                            ghi[act[a]] = gnew[act[a]]
+                    else:
+                        lo = th
+                        for a in range(na):
+                            glo[act[a]] = gnew[act[a]]
+                    if (hi - lo) * h < 1e-5:
+                        break
+                    # earliest crossing estimate within the bracket, from the watches crossed at hi
+                    est = 2.0
+                    for a in range(na):
+                        k = act[a]
+                        if ghi[k] >= 0.0 and gprev[k] < 0.0 and glo[k] < 0.0:
+                            f = lo + (hi - lo) * (-glo[k]) / (ghi[k] - glo[k])
+                            if f < est:
+                                est = f
+                    mid = 0.5 * (lo + hi)
+                    span = hi - lo
+                    if est > lo + 0.02 * span and est < hi - 0.02 * span:
+                        th = est
+                    elif crossed and est <= lo + 0.02 * span:
+                        th = lo + 0.02 * span
+                    elif not crossed and est >= hi - 0.02 * span:
+                        th = hi - 0.02 * span
+                    else:
+                        th = mid
+                    if crossed and abs(th - hi) * h < 1e-9:
+                        break
+                # the watch that crossed first (on the dense output), then the real step to there
+                kf = -1
                 est = 2.0
                 for a in range(na):
                     k = act[a]
-                    if ghi[k] >= 0.0 and gprev[k] < 0.0 and glo[k] < 0.0:
-                        f = lo + (hi - lo) * (-glo[k]) / (ghi[k] - glo[k])
-                        if f < est:
+                    if ghi[k] >= 0.0 and gprev[k] < 0.0:
+                        f = -glo[k] / (ghi[k] - glo[k]) if ghi[k] > glo[k] else 0.0
+                        if kf < 0 or f < est:
                             est = f
-                mid = 0.5 * (lo + hi)
-                span = hi - lo
-                if est > lo + 0.02 * span and est < hi - 0.02 * span:
-                    th = est
-                elif crossed and est <= lo + 0.02 * span:
-                    th = lo + 0.02 * span
-                elif not crossed and est >= hi - 0.02 * span:
-                    th = hi - 0.02 * span
-                else:
-                    th = mid
-                if crossed and abs(th - hi) * h < 1e-9:
-                    break
-            # the watch that crossed first (on the dense output), then the real step to there
-            kf = -1
-            est = 2.0
-            for a in range(na):
-                k = act[a]
-                if ghi[k] >= 0.0 and gprev[k] < 0.0:
-                    f = -glo[k] / (ghi[k] - glo[k]) if ghi[k] > glo[k] else 0.0
-                    if kf < 0 or f < est:
-                        est = f
-                        kf = k
-            hs[HS_LOCATED] += 1
-            if kf < 0:  # pragma: no cover - the bracket guarantees a crossing at hi
-                kf = act[0]
-            D[D_X] = d0x
-            _links(S0, C, gp, order, rank, ahead, gahead, shelter)
-            h = hi * h
-            _step(
-                S0,
-                S,
-                D,
-                PR,
-                RC,
-                C,
-                gp,
-                h,
-                K1,
-                K2,
-                K3,
-                K4,
-                P4,
-                ST,
-                order,
-                rank,
-                ahead,
-                gahead,
-                shelter,
-            )
-        else:
-            for a in range(na):
-                gprev[act[a]] = gnew[act[a]]
-        tn = t + h
-        hs[HS_STEPS] += 1
-        # records (on the step's dense output)
-        i1 = -1
-        for i in range(n):
-            if C[i, CT_MODE] == MODE_DONE:
-                continue
-            if i1 < 0 or S[i, SX] > S[i1, SX]:
-                i1 = i
-            if S[i, SV] > stats[i, ST_VMAX]:
-                stats[i, ST_VMAX] = S[i, SV]
-            if P1[i] > stats[i, ST_PMAX]:
-                stats[i, ST_PMAX] = P1[i]
-            while nxt[i] < nm and marks[nxt[i]] <= S[i, SX]:
-                m = nxt[i]
-                f = _cross(marks[m], h, S0[i, SX], K1[i, SX], S[i, SX], K4[i, SX])
-                lapt[i, m] = t + f * h
-                nxt[i] = m + 1
-        while i1 >= 0 and nxl < nm and marks[nxl] <= S[i1, SX]:
-            # the first rider over the mark: the leader at the end of the step, or a rider
-            # it passed inside the step who crossed earlier
-            f = 1.0
+                            kf = k
+                hs[HS_LOCATED] += 1
+                if kf < 0:  # pragma: no cover - the bracket guarantees a crossing at hi
+                    kf = act[0]
+                D[D_X] = d0x
+                _links(S0, C, gp, order, rank, ahead, gahead, shelter)
+                h = hi * h
+                _step(
+                    S0,
+                    S,
+                    D,
+                    PR,
+                    RC,
+                    C,
+                    gp,
+                    h,
+                    K1,
+                    K2,
+                    K3,
+                    K4,
+                    P4,
+                    ST,
+                    order,
+                    rank,
+                    ahead,
+                    gahead,
+                    shelter,
+                )
+            else:
+                for a in range(na):
+                    gprev[act[a]] = gnew[act[a]]
+            tn = t + h
+            hs[HS_STEPS] += 1
+            # records (on the step's dense output)
+            i1 = -1
             for i in range(n):
-                if C[i, CT_MODE] != MODE_DONE and S[i, SX] >= marks[nxl] and S0[i, SX] < marks[nxl]:
-                    fi = _cross(marks[nxl], h, S0[i, SX], K1[i, SX], S[i, SX], K4[i, SX])
-                    if fi < f:
-                        f = fi
-            if S0[i1, SX] >= marks[nxl]:
-                f = 0.0
-            for i in range(n):
-                lapx[nxl, i] = _hermite(f, h, S0[i, SX], K1[i, SX], S[i, SX], K4[i, SX])
-            nxl += 1
-        if att >= 0 and np.isnan(catch[CR_T]) and D[D_ACTIVE] < 0.5:
-            xa = S[att, SX]
-            best = -1e18
-            jb = -1
-            for j in range(n):
-                if j != att and S[j, SX] > best:
-                    best = S[j, SX]
-                    jb = j
-            if catch[CR_LED] < 0.5:
-                if xa - best > 1.0:
-                    catch[CR_LED] = 1.0
-            elif best >= xa and C[att, CT_MODE] != MODE_DONE:
-                d0 = S0[att, SX] - S0[jb, SX]
-                f = 0.0
-                if d0 > 0.0:
-                    # the lead (attacker minus catcher) falls to zero inside the step
-                    f = _cross(
-                        0.0,
-                        h,
-                        -d0,
-                        K1[jb, SX] - K1[att, SX],
-                        best - xa,
-                        K4[jb, SX] - K4[att, SX],
-                    )
-                catch[CR_T] = t + f * h
-                catch[CR_X] = _hermite(f, h, S0[att, SX], K1[att, SX], xa, K4[att, SX])
-                catch[CR_BY] = jb
-        if tr_n[0] < tr_t.shape[0]:
-            _trace_rows(
-                t,
-                h,
-                S0,
-                K1,
-                S,
-                K4,
-                d0x,
-                D,
-                derny_was_on,
-                PR,
-                RC,
-                C,
-                gp,
-                tr_t,
-                tr,
-                tr_n,
-                order,
-                rank,
-                ahead,
-                gahead,
-                shelter,
-                ST,
-                K2,
-                P4,
-                DT,
-            )
-        t = tn
-        if kf >= 0:
-            return t, kf
-        # first same as last: the end slopes are the next step's start slopes
-        K1, K4 = K4, K1
-        P1, P4 = P4, P1
+                if C[i, CT_MODE] == MODE_DONE:
+                    continue
+                if i1 < 0 or S[i, SX] > S[i1, SX]:
+                    i1 = i
+                if S[i, SV] > stats[i, ST_VMAX]:
+                    stats[i, ST_VMAX] = S[i, SV]
+                if P1[i] > stats[i, ST_PMAX]:
+                    stats[i, ST_PMAX] = P1[i]
+                while nxt[i] < nm and marks[nxt[i]] <= S[i, SX]:
+                    m = nxt[i]
+                    f = _cross(marks[m], h, S0[i, SX], K1[i, SX], S[i, SX], K4[i, SX])
+                    lapt[i, m] = t + f * h
+                    nxt[i] = m + 1
+            while i1 >= 0 and nxl < nm and marks[nxl] <= S[i1, SX]:
+                # the first rider over the mark: the leader at the end of the step, or a rider
+                # it passed inside the step who crossed earlier
+                f = 1.0
+                for i in range(n):
+                    if (
+                        C[i, CT_MODE] != MODE_DONE
+                        and S[i, SX] >= marks[nxl]
+                        and S0[i, SX] < marks[nxl]
+                    ):
+                        fi = _cross(marks[nxl], h, S0[i, SX], K1[i, SX], S[i, SX], K4[i, SX])
+                        if fi < f:
+                            f = fi
+                if S0[i1, SX] >= marks[nxl]:
+                    f = 0.0
+                for i in range(n):
+                    lapx[nxl, i] = _hermite(f, h, S0[i, SX], K1[i, SX], S[i, SX], K4[i, SX])
+                nxl += 1
+            if att >= 0 and np.isnan(catch[CR_T]) and D[D_ACTIVE] < 0.5:
+                xa = S[att, SX]
+                best = -1e18
+                jb = -1
+                for j in range(n):
+                    if j != att and S[j, SX] > best:
+                        best = S[j, SX]
+                        jb = j
+                if catch[CR_LED] < 0.5:
+                    if xa - best > 1.0:
+                        catch[CR_LED] = 1.0
+                elif best >= xa and C[att, CT_MODE] != MODE_DONE:
+                    d0 = S0[att, SX] - S0[jb, SX]
+                    f = 0.0
+                    if d0 > 0.0:
+                        # the lead (attacker minus catcher) falls to zero inside the step
+                        f = _cross(
+                            0.0,
+                            h,
+                            -d0,
+                            K1[jb, SX] - K1[att, SX],
+                            best - xa,
+                            K4[jb, SX] - K4[att, SX],
+                        )
+                    catch[CR_T] = t + f * h
+                    catch[CR_X] = _hermite(f, h, S0[att, SX], K1[att, SX], xa, K4[att, SX])
+                    catch[CR_BY] = jb
+            if tr_n[0] < tr_t.shape[0]:
+                _trace_rows(
+                    t,
+                    h,
+                    S0,
+                    K1,
+                    S,
+                    K4,
+                    d0x,
+                    D,
+                    derny_was_on,
+                    PR,
+                    RC,
+                    C,
+                    gp,
+                    tr_t,
+                    tr,
+                    tr_n,
+                    order,
+                    rank,
+                    ahead,
+                    gahead,
+                    shelter,
+                    ST,
+                    K2,
+                    P4,
+                    DT,
+                )
+            t = tn
+            if kf >= 0:
+                if WK[kf, WK_REFLEX] == 0:
+                    return t, kf
+                _reflex(kf, t, S, C, PR, gp, WK, WV, rlog, hs)
+                break  # start again from here, with the reflex's new line
+            # first same as last: the end slopes are the next step's start slopes
+            K1, K4 = K4, K1
+            P1, P4 = P4, P1
+        if kf < 0:
+            break
     return max(t, t1), -1
 
 

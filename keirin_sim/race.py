@@ -117,6 +117,7 @@ class Race:
         gp[K.GP_ATTACKER] = -1 if sc.attacker is None else self.names.index(sc.attacker)
         gp[K.GP_DT] = self.dt
         gp[K.GP_LT] = tr.transition_m
+        gp[K.GP_BLOCK] = BLOCK_M
         self.gp = gp
         self.PR = np.zeros((n, K.NPARAM))
         self.S = np.zeros((n, K.NSTATE))
@@ -166,13 +167,16 @@ class Race:
         self.lapx = np.full((len(self.marks), n), np.nan)
         self.stats = np.zeros((n, 2))
         self.catch = np.array([np.nan, np.nan, -1.0, 0.0])
+        #: the steering reflexes the kernel carried out (time, rider, wheel), for the log
+        self.rlog = np.zeros((_MAX_WATCHES, 3))
+        self._rlog_read = 0
         cap = int(T_LIMIT_S / self.dt) + 1000 if traces else 0
         self.tr_t = np.zeros(cap)
         self.tr = np.zeros((cap, n, 6))
         self.tr_n = np.zeros(1, dtype=np.int64)
         self.traces_on = traces
-        # watches: kind, a, b, active / value / the SimPy event each one triggers
-        self.WK = np.zeros((_MAX_WATCHES, 4), dtype=np.int64)
+        # watches: kind, a, b, active, reflex / value / the SimPy event each one triggers
+        self.WK = np.zeros((_MAX_WATCHES, K.NWK), dtype=np.int64)
         self.WV = np.zeros(_MAX_WATCHES)
         self._wev: list[simpy.Event] = []
         self._wkind: list[int] = []
@@ -208,6 +212,7 @@ class Race:
             self.lapx,
             self.stats,
             self.catch,
+            self.rlog,
             self.tr_t,
             self.tr,
             self.tr_n,
@@ -236,7 +241,9 @@ class Race:
         return task.done
 
     # --- watches -----------------------------------------------------------------------
-    def _watch(self, kind: int, a: int, b: int, val: float, fresh: bool = False) -> simpy.Event:
+    def _watch(
+        self, kind: int, a: int, b: int, val: float, fresh: bool = False, reflex: bool = False
+    ) -> simpy.Event:
         key = (kind, a, b, val)
         if not fresh:
             ev = self._cache.get(key)
@@ -251,6 +258,7 @@ class Race:
         wk[k, 1] = a
         wk[k, 2] = b
         wk[k, 3] = 1
+        wk[k, 4] = reflex
         self.WV[k] = val
         ev = simpy.Event(self.env)
         self._wev.append(ev)
@@ -317,8 +325,10 @@ class Race:
         """Rider ``i`` has gone on an effort: watch for it closing on a slower wheel, and let
         every rider ahead of it that is still following jump on its wheel as it comes past."""
         if i not in self._steering:
+            # the steering reflex: a control law of the kernel's, switched where its watch
+            # fires (see kernel._reflex); it needs no decision, so no SimPy process
             self._steering.add(i)
-            self.spawn(self._steer(i))
+            self._watch(K.W_BLOCKED, i, -1, BLOCK_M, fresh=True, reflex=True)
         x = self.S[:, K.SX].tolist()
         xi = x[i]
         mask = 0
@@ -359,43 +369,6 @@ class Race:
                 self._arm_passes(i, left)
 
         return cb
-
-    def _steer(self, i: int) -> Generator[Any, Any, None]:
-        """A rider on an effort who closes to within ``BLOCK_M`` of a slower wheel in its line
-        swings out above it and drops back into its line once it is clear.  Decided at a state
-        event, so it does not depend on the kernel's step."""
-        while self.C[i, K.CT_MODE] == K.MODE_EFFORT:
-            yield self._watch(K.W_BLOCKED, i, -1, BLOCK_M, fresh=True)
-            if self.C[i, K.CT_MODE] != K.MODE_EFFORT:
-                return
-            # plain Python floats: reading numpy scalars one by one is slow
-            x = self.S[:, K.SX].tolist()
-            lane = self.S[:, K.SLANE].tolist()
-            done = [m == K.MODE_DONE for m in self.C[:, K.CT_MODE].tolist()]
-            ahead = [
-                j
-                for j in range(self.n)
-                if j != i and not done[j] and x[j] > x[i] and abs(lane[j] - lane[i]) < IN_LINE_M
-            ]
-            if not ahead:  # pragma: no cover - the watch fired on a wheel in line
-                continue
-            near = min(x[k] for k in ahead)
-            # everyone riding level with the blocking wheel (within a bike length): go above
-            # all of them and past the front one, whichever of them the watch saw first
-            group = [
-                k
-                for k in range(self.n)
-                if k != i and not done[k] and near - 0.5 <= x[k] <= near + BIKE_LENGTH_M
-            ]
-            tgt = self.C[:, K.CT_LANE_TGT].tolist()
-            top = max(max(tgt[k], lane[k]) for k in group)
-            self.C[i, K.CT_LANE_TGT] = top + 2.0 * IN_LINE_M
-            j = max(group, key=lambda k: x[k])
-            self.log(i, "go_round", "{}", self.names[j])
-            yield self._watch(K.W_PASS, i, j, BIKE_LENGTH_M + 1.0, fresh=True)
-            if self.C[i, K.CT_MODE] == K.MODE_DONE:
-                return
-            self.C[i, K.CT_LANE_TGT] = self.scenario.lane_m
 
     def hesitate(self, i: int, cruise_kmh: float) -> None:
         """Rider ``i`` lets the wheel go and rides at ``cruise_kmh`` at most."""
@@ -529,6 +502,8 @@ class Race:
             self.kstats,
         )
         self._t = t
+        if self.kstats.item(K.HS_RLOG) > self._rlog_read:
+            self._log_reflexes()
         if k < 0 and t >= T_LIMIT_S:
             raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
         if k >= 0:
@@ -536,6 +511,12 @@ class Race:
         # resume at t once everything else due then (the fired event and every reaction to
         # it) has run: one kernel call per instant at which something happens
         self._wake(_LATE, t - env.now)
+
+    def _log_reflexes(self) -> None:
+        n = int(self.kstats.item(K.HS_RLOG))
+        for t, i, j in self.rlog[self._rlog_read : n].tolist():
+            self.log(int(i), "go_round", "{}", self.names[int(j)], t)
+        self._rlog_read = n
 
     def _wake(self, priority: int, delay: float) -> None:
         wake = simpy.Event(self.env)
