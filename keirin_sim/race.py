@@ -460,24 +460,24 @@ class Race:
 
         return cb
 
-    def _fire(self, k: int, t: float) -> None:
-        """Trigger watch ``k``'s event at time ``t`` (now or later: nothing else is scheduled
-        before ``t``, the kernel stopped at the first thing that happens)."""
+    def _fire(self, k: int) -> None:
+        """Trigger watch ``k``'s event now and run its callbacks at once: the kernel stopped
+        at the first thing that happens, so nothing else is due before them (processing the
+        event through the queue would run the same callbacks in the same order)."""
         self.WK[k, 3] = 0
         ev = self._wev[k]
         value: Any = None
         if self._wkind[k] == K.W_BREAK:
             x = np.where(self.C[:, K.CT_MODE] != K.MODE_DONE, self.S[:, K.SX], -np.inf)
             value = int(np.argmax(x))
-            self.log(value, "gap_opened", "{:.0f} m", self.WV.item(k), t)
+            self.log(value, "gap_opened", "{:.0f} m", self.WV.item(k))
         if ev._value is not PENDING:
             return
-        # Event.succeed() with a delay: what succeed() does, scheduled at t instead of now, so
-        # the motion process needs no extra timeout per state event.
         ev._ok = True
         ev._value = value
-        env = self.env
-        env.schedule(ev, NORMAL, max(t - env.now, 0.0))
+        callbacks, ev.callbacks = ev.callbacks, None
+        for cb in callbacks:
+            cb(ev)
 
     def _motion(self, _ev: simpy.Event) -> None:
         """Move everyone up to the next thing that happens: the next scheduled SimPy event or
@@ -506,11 +506,14 @@ class Race:
             self._log_reflexes()
         if k < 0 and t >= T_LIMIT_S:
             raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
+        # SimPy's clock to the kernel's: nothing is scheduled before t
+        env._now = t
         if k >= 0:
-            self._fire(k, t)
-        # resume at t once everything else due then (the fired event and every reaction to
-        # it) has run: one kernel call per instant at which something happens
-        self._wake(_LATE, t - env.now)
+            self._fire(k)
+        # resume at t once everything else due then (every reaction to the fired event, the
+        # events scheduled for t) has run: one kernel call per instant at which something
+        # happens
+        self._wake(_LATE, 0.0)
 
     def _log_reflexes(self) -> None:
         n = int(self.kstats.item(K.HS_RLOG))
