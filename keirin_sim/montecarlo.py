@@ -882,15 +882,43 @@ def _schema(job: _Job) -> pa.Schema:
     return pa.schema(f, metadata=meta)
 
 
+def _arrow(v: np.ndarray, typ: pa.DataType) -> pa.Array:
+    """``pa.array(v, type=typ)`` built from the column's buffers: ``pa.array`` imports pandas
+    (a quarter of a second) to ask whether ``v`` is one.  Numbers and flags have no nulls
+    (NaN stays a value, as ``pa.array`` leaves it); text columns hold str or None."""
+    import pyarrow as pa
+
+    n = len(v)
+    if pa.types.is_string(typ):
+        valid = np.array([x is not None for x in v], dtype=bool)
+        data = [x.encode() for x in v if x is not None]
+        lens = np.zeros(n, dtype=np.int32)
+        lens[valid] = [len(b) for b in data]
+        offsets = np.zeros(n + 1, dtype=np.int32)
+        np.cumsum(lens, out=offsets[1:])
+        return pa.Array.from_buffers(
+            typ,
+            n,
+            [_bits(valid), pa.py_buffer(offsets), pa.py_buffer(b"".join(data))],
+            null_count=int(n - valid.sum()),
+        )
+    if pa.types.is_boolean(typ):
+        return pa.Array.from_buffers(typ, n, [None, _bits(np.asarray(v, dtype=bool))])
+    dtype = np.dtype(typ.to_pandas_dtype())
+    return pa.Array.from_buffers(typ, n, [None, pa.py_buffer(np.ascontiguousarray(v, dtype))])
+
+
+def _bits(mask: np.ndarray) -> pa.Buffer:
+    """Arrow's bit-packed form of a boolean mask (least significant bit first)."""
+    import pyarrow as pa
+
+    return pa.py_buffer(np.packbits(mask, bitorder="little"))
+
+
 def _table(schema: pa.Schema, cols: Mapping[str, np.ndarray]) -> pa.Table:
     import pyarrow as pa
 
-    arrays = []
-    for fld in schema:
-        v = cols[fld.name]
-        if v.dtype == object:
-            v = v.tolist()
-        arrays.append(pa.array(v, type=fld.type))
+    arrays = [_arrow(cols[fld.name], fld.type) for fld in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
@@ -1164,7 +1192,9 @@ class _Parts:
     def read(self, key: tuple[int, int]) -> pa.Table:
         import pyarrow.parquet as pq
 
-        return pq.read_table(self.path(key))
+        # not pq.read_table: it goes through pyarrow.dataset, which imports pandas
+        with pq.ParquetFile(self.path(key)) as f:
+            return f.read()
 
     def consolidate(self, schema: pa.Schema, fmt: str) -> None:
         """Join the finished chunks, in run order, into ``out`` (atomically)."""

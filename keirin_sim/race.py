@@ -43,6 +43,57 @@ _MAX_WATCHES = 160
 _LATE = NORMAL + 1
 
 
+_COURSES: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _course(sc: Scenario, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's global parameters (``kernel.GP_*``; the attacker slot left for the race)
+    and the marks it records (every lap, 200 m to go, the derny's pull-off) for the scenario's
+    track, derny, laps and air: the same for every race of a Monte Carlo batch, so built once
+    (callers copy the parameters, the marks are only read)."""
+    tr, dy = sc.track, sc.derny
+    key = (tr, dy, sc.laps, sc.air_density, sc.lane_m, dt)
+    hit = _COURSES.get(key)
+    if hit is not None:
+        return hit
+    race_m = sc.laps * tr.lap_m
+    gp = np.zeros(K.NGLOBAL)
+    gp[K.GP_RHO] = sc.air_density
+    gp[K.GP_FW] = WHEEL_FW_M2
+    gp[K.GP_G] = G
+    gp[K.GP_RACE] = race_m
+    gp[K.GP_LAP] = tr.lap_m
+    gp[K.GP_B0], gp[K.GP_B1], gp[K.GP_B2], gp[K.GP_B3] = tr.bends()
+    gp[K.GP_R] = tr.bend_radius_m
+    gp[K.GP_DV0] = dy.start_kmh / 3.6
+    gp[K.GP_DV1] = dy.end_kmh / 3.6
+    gp[K.GP_DRAMP] = race_m - dy.ramp_end()
+    gp[K.GP_DLANE] = sc.lane_m
+    gp[K.GP_BRAKE] = BRAKE_POWER_W
+    gp[K.GP_KP] = KP
+    gp[K.GP_TC] = TC
+    gp[K.GP_FOLLOW] = FOLLOW_RANGE_M
+    gp[K.GP_BIKE] = BIKE_LENGTH_M
+    gp[K.GP_DERNY_LEN] = DERNY_LENGTH_M
+    gp[K.GP_INLINE] = IN_LINE_M
+    gp[K.GP_LAT] = LATERAL_MS
+    gp[K.GP_ATTACKER] = -1
+    gp[K.GP_DT] = dt
+    gp[K.GP_LT] = tr.transition_m
+    gp[K.GP_BLOCK] = BLOCK_M
+    marks = [k * tr.lap_m for k in range(1, sc.laps)]
+    marks.append(race_m - 200.0)
+    marks.append(race_m - dy.pull_off_m_to_go)
+    uniq: list[float] = []
+    for m in sorted(marks):
+        if 0 < m < race_m and not (uniq and m - uniq[-1] < 1e-6):
+            uniq.append(m)
+    if len(_COURSES) > 64:
+        _COURSES.clear()
+    out = _COURSES[key] = (gp, np.array(uniq))
+    return out
+
+
 class RaceError(RuntimeError):
     """The race could not be run to the finish (for example a rider that never finishes)."""
 
@@ -72,6 +123,15 @@ class _Task:
         nxt.callbacks.append(self)
 
 
+class _Go:
+    """Stands for the event that starts a decision process: it carries no value."""
+
+    _value = None
+
+
+_GO: Any = _Go()
+
+
 class Race:
     """One race: the SimPy environment, the rider state arrays, and the decision API the
     tactics use (``mark``, ``breakaway``, ``launch``, ...).  ``keep_log=False`` keeps no event
@@ -93,78 +153,51 @@ class Race:
         self.race_m = sc.laps * tr.lap_m
         self.dt = float(dt if dt is not None else sc.dt_s)
         self.bike_length = BIKE_LENGTH_M
-        b = tr.bends()
-        gp = np.zeros(K.NGLOBAL)
-        gp[K.GP_RHO] = sc.air_density
-        gp[K.GP_FW] = WHEEL_FW_M2
-        gp[K.GP_G] = G
-        gp[K.GP_RACE] = self.race_m
-        gp[K.GP_LAP] = tr.lap_m
-        gp[K.GP_B0], gp[K.GP_B1], gp[K.GP_B2], gp[K.GP_B3] = b
-        gp[K.GP_R] = tr.bend_radius_m
-        gp[K.GP_DV0] = sc.derny.start_kmh / 3.6
-        gp[K.GP_DV1] = sc.derny.end_kmh / 3.6
-        gp[K.GP_DRAMP] = self.race_m - sc.derny.ramp_end()
-        gp[K.GP_DLANE] = sc.lane_m
-        gp[K.GP_BRAKE] = BRAKE_POWER_W
-        gp[K.GP_KP] = KP
-        gp[K.GP_TC] = TC
-        gp[K.GP_FOLLOW] = FOLLOW_RANGE_M
-        gp[K.GP_BIKE] = BIKE_LENGTH_M
-        gp[K.GP_DERNY_LEN] = DERNY_LENGTH_M
-        gp[K.GP_INLINE] = IN_LINE_M
-        gp[K.GP_LAT] = LATERAL_MS
-        gp[K.GP_ATTACKER] = -1 if sc.attacker is None else self.names.index(sc.attacker)
-        gp[K.GP_DT] = self.dt
-        gp[K.GP_LT] = tr.transition_m
-        gp[K.GP_BLOCK] = BLOCK_M
-        self.gp = gp
-        self.PR = np.zeros((n, K.NPARAM))
-        self.S = np.zeros((n, K.NSTATE))
-        self.C = np.zeros((n, K.NCTRL))
+        gp, marks = _course(sc, self.dt)
+        self.gp = gp.copy()
+        self.gp[K.GP_ATTACKER] = -1 if sc.attacker is None else self.names.index(sc.attacker)
+        self.marks = marks
+        # rider parameters, state and controls, a row per rider (columns as kernel.PR_*,
+        # kernel.S*, kernel.CT_*); riders start in line behind the derny, a wheel gap apart
         v0 = sc.derny.start_kmh / 3.6
+        lane = sc.lane_m
+        pr_rows = []
+        s_rows = []
+        c_rows = []
         x = -DERNY_LENGTH_M
-        for i, entry in enumerate(sc.riders):
+        for entry in sc.riders:
             r = entry.rider
-            pr = self.PR[i]
-            pr[K.PR_MEFF] = r.effective_mass
-            pr[K.PR_MASS] = r.mass_kg
-            pr[K.PR_CDA] = r.cda_m2
-            pr[K.PR_CRR] = r.crr
-            pr[K.PR_EC] = r.efficiency
-            pr[K.PR_DEV] = r.development_m
-            pr[K.PR_PMAX] = r.pmax_w
-            pr[K.PR_COPT] = r.cadence_opt_rpm
-            pr[K.PR_CP] = r.cp_w
-            pr[K.PR_W0] = r.w_prime_j
-            pr[K.PR_LANE0] = sc.lane_m
-            gap = entry.tactic.follow_gap_m
+            tac = entry.tactic
+            pr_rows.append(
+                [
+                    r.effective_mass,
+                    r.mass_kg,
+                    r.cda_m2,
+                    r.crr,
+                    r.efficiency,
+                    r.development_m,
+                    r.pmax_w,
+                    r.cadence_opt_rpm,
+                    r.cp_w,
+                    r.w_prime_j,
+                    lane,
+                ]
+            )
+            gap = tac.follow_gap_m
             x -= gap
-            self.S[i, K.SX] = x
+            s_rows.append([x, v0, r.w_prime_j, lane, 0.0, 0.0, 0.0])
             x -= BIKE_LENGTH_M
-            self.S[i, K.SV] = v0
-            self.S[i, K.SW] = r.w_prime_j
-            self.S[i, K.SLANE] = sc.lane_m
-            c = self.C[i]
-            c[K.CT_MODE] = K.MODE_FOLLOW
-            c[K.CT_EFFORT] = 0.0
-            c[K.CT_VCAP] = 1e9
-            c[K.CT_GAPDES] = gap
-            c[K.CT_LANE_TGT] = sc.lane_m
-            c[K.CT_TARGET] = -1
-            c[K.CT_VFREE] = entry.tactic.tempo_kmh / 3.6
+            c_rows.append([K.MODE_FOLLOW, 0.0, 1e9, gap, lane, -1, tac.tempo_kmh / 3.6])
+        self.PR = np.array(pr_rows, dtype=float).reshape(n, K.NPARAM)
+        self.S = np.array(s_rows, dtype=float).reshape(n, K.NSTATE)
+        self.C = np.array(c_rows, dtype=float).reshape(n, K.NCTRL)
         self.D = np.array([0.0, 1.0])
         # records kept by the kernel
-        marks = [k * tr.lap_m for k in range(1, sc.laps)]
-        marks.append(self.race_m - 200.0)
-        marks.append(self.race_m - sc.derny.pull_off_m_to_go)
-        uniq: list[float] = []
-        for m in sorted(marks):
-            if 0 < m < self.race_m and not (uniq and m - uniq[-1] < 1e-6):
-                uniq.append(m)
-        self.marks = np.array(uniq)
-        self.lapt = np.full((n, len(self.marks)), np.nan)
-        self.lapx = np.full((len(self.marks), n), np.nan)
+        nm = len(marks)
+        self.lapt = np.empty((n, nm))
+        self.lapt.fill(np.nan)
+        self.lapx = np.empty((nm, n))
+        self.lapx.fill(np.nan)
         self.stats = np.zeros((n, 2))
         self.catch = np.array([np.nan, np.nan, -1.0, 0.0])
         #: the steering reflexes the kernel carried out (time, rider, wheel), for the log
@@ -203,8 +236,10 @@ class Race:
             fin.callbacks.append(self._finish_cb(i))
         off = self._watch(K.W_DERNY_MARK, -1, -1, self.race_m - sc.derny.pull_off_m_to_go)
         off.callbacks.append(self._pull_off)
+        self._starting = True
         for i, entry in enumerate(sc.riders):
             self.spawn(run_tactic(self, i, entry.tactic))
+        self._starting = False
         self._t = 0.0
         self._records = (
             self.marks,
@@ -233,6 +268,11 @@ class Race:
         env = self.env
         task = _Task(gen, simpy.Event(env) if wait else None)
         self._tasks.append(task)
+        if self._starting:
+            # while the race is set up nothing runs yet: start it here, in the order of the
+            # start events it would otherwise have (before the motion's first call)
+            task(_GO)
+            return task.done
         start = simpy.Event(env)
         start._ok = True
         start._value = None
@@ -502,7 +542,7 @@ class Race:
             self.kstats,
         )
         self._t = t
-        if self.kstats.item(K.HS_RLOG) > self._rlog_read:
+        if self.keep_log and self.kstats.item(K.HS_RLOG) > self._rlog_read:
             self._log_reflexes()
         if k < 0 and t >= T_LIMIT_S:
             raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
