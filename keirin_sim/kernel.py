@@ -22,6 +22,8 @@ from numba import njit
 # state columns ---------------------------------------------------------------------------
 SX, SV, SW, SLANE, SE_IN, SE_AERO, SE_ROLL = range(7)
 NSTATE = 7
+#: the state the derivatives depend on (the energy columns after them are only integrated)
+NDYN = 4
 # rider parameter columns ---------------------------------------------------------------
 (
     PR_MEFF,
@@ -546,14 +548,14 @@ def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead
     xd0 = D[D_X]
     vd1 = derny_progress(xd0, gp)
     for i in range(n):
-        for c in range(NSTATE):
+        for c in range(NDYN):
             ST[i, c] = S0[i, c] + 0.5 * h * K1[i, c]
     xd2 = xd0 + 0.5 * h * vd1
     D[D_X] = xd2
     deriv(ST, D, PR, RC, C, gp, K2, P4, order, rank, ahead, gahead, shelter, False)
     vd2 = derny_progress(xd2, gp)
     for i in range(n):
-        for c in range(NSTATE):
+        for c in range(NDYN):
             ST[i, c] = S0[i, c] + 0.75 * h * K2[i, c]
     xd3 = xd0 + 0.75 * h * vd2
     D[D_X] = xd3
@@ -702,7 +704,7 @@ def _trace_rows(
         tg = r * dt
         th = min(1.0, max(0.0, (tg - t) / h))
         for i in range(n):
-            for c in range(NSTATE):
+            for c in range(NDYN):
                 ST[i, c] = _hermite(th, h, S0[i, c], K1[i, c], S[i, c], K4[i, c])
             # W' between the step's ends: a cubic could overshoot a full W' by a joule
             ST[i, SW] = S0[i, SW] + th * (S[i, SW] - S0[i, SW])
@@ -932,7 +934,7 @@ def advance(
                     # written out here and in _trace_rows: a helper shared by both made the code
                     # loaded from numba's cache round differently from freshly compiled code
                     for i in range(n):
-                        for c in range(NSTATE):
+                        for c in range(NDYN):
                             ST[i, c] = _hermite(th, h, S0[i, c], K1[i, c], S[i, c], K4[i, c])
                     DT[D_X] = _hermite(th, h, d0x, vd0, xde, vde)
                     DT[D_ACTIVE] = D[D_ACTIVE]

@@ -1184,7 +1184,7 @@ class _Parts:
         final = self.path(key)
         tmp = final.with_name(f".{final.name}.tmp")
         with open(tmp, "wb") as fh:
-            pq.write_table(table, fh, compression="zstd")
+            pq.write_table(table, fh, compression="lz4")
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
@@ -1202,7 +1202,9 @@ class _Parts:
 
         def tables() -> Iterator[pa.Table]:
             for k in keys:
-                yield self.read(k).cast(schema)
+                t = self.read(k)
+                # the parts were written with this schema (cast would import pyarrow.compute)
+                yield t if t.schema.equals(schema) else t.cast(schema)
 
         _write_rows(self.out, fmt, schema, tables())
 
