@@ -50,6 +50,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gc
 import hashlib
 import itertools
 import json
@@ -924,7 +925,12 @@ def _table(schema: pa.Schema, cols: Mapping[str, np.ndarray]) -> pa.Table:
 
 # --- executors -------------------------------------------------------------------------------
 def _worker_init() -> None:
-    """Pool workers: Ctrl-C is for the parent (which stops them); exit if the parent dies."""
+    """Pool workers: Ctrl-C is for the parent (which stops them); exit if the parent dies.
+    The objects inherited from the parent are frozen out of the cyclic garbage collector and
+    it runs less often: a race leaves no cycles behind (``Race._release``), and collecting
+    after every 700 new objects cost the workers about 3 % of their time."""
+    gc.freeze()
+    gc.set_threshold(10_000, 20, 20)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = os.getppid()
