@@ -217,3 +217,38 @@ def test_the_attack_works_from_the_front_but_not_from_behind(tokyo):
     assert jumped
     hesitant = {e.rider for e in r.events if e.kind == "hesitate"}
     assert not hesitant & {e.rider for e in jumped}
+
+
+def test_steering_reflex_swings_out_and_drops_back_in(tokyo, tokyo_result):
+    """The kernel's steering reflex in the replay: Lavreysen launches from Glaetzer's wheel,
+    swings out above him (two line widths), and drops back into the riders' line once clear
+    of him by a bike length and a metre; Awang, blocked in that outer line by Lavreysen,
+    swings out above it in turn."""
+    import numpy as np
+
+    from keirin_sim.aero import IN_LINE_M
+    from keirin_sim.derny import BIKE_LENGTH_M
+
+    r, tr = tokyo_result, tokyo_result.traces
+    h, g, a = (
+        tokyo.rider_index(n) for n in ("Harrie Lavreysen", "Matthew Glaetzer", "Azizulhasni Awang")
+    )
+    swings = [e for e in r.events if e.kind == "go_round"]
+    first = next(e for e in swings if e.rider == "Harrie Lavreysen")
+    launch = next(e for e in r.events if e.kind == "launch" and e.rider == "Harrie Lavreysen")
+    assert first.detail == "Matthew Glaetzer" and first.time_s == launch.time_s
+    after = np.flatnonzero(tr.t > first.time_s)
+    lane = tr.lane_m[after, h]
+    top = int(lane.argmax())
+    assert lane[top] == pytest.approx(tokyo.lane_m + 2 * IN_LINE_M, abs=0.01)
+    # first row on the way back down
+    down = after[top + int((lane[top:] < lane[top] - 0.02).argmax())]
+    gap = tr.x_m[:, h] - tr.x_m[:, g]
+    assert gap[down - 2] < BIKE_LENGTH_M + 1.0 <= gap[down]  # rows 0.1 s apart
+    assert tr.lane_m[down:, h].min() < tokyo.lane_m + 0.1
+    # Awang's swings: round Tjon En Fa into Lavreysen's line, then above that line too
+    assert [e.detail for e in swings if e.rider == "Azizulhasni Awang"][:2] == [
+        "Jair Tjon En Fa",
+        "Harrie Lavreysen",
+    ]
+    assert tr.lane_m[:, a].max() == pytest.approx(tokyo.lane_m + 4 * IN_LINE_M, abs=0.01)
