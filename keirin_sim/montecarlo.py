@@ -1620,7 +1620,8 @@ def _chunk_size(job: _Job, slots: int, chunk_size: int | None) -> int:
                 f"keirin-sim: chunk_size: must be a positive integer, got {chunk_size!r}"
             )
         return min(chunk_size, job.runs)
-    target = math.ceil(job.total / (8 * slots))
+    # sixteen chunks a worker: the last ones leave little idle time at the end
+    target = math.ceil(job.total / (16 * slots))
     return max(1, min(MAX_CHUNK, job.runs, max(25, target)))
 
 

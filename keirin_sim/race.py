@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Generator
+from heapq import heappush
 from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
@@ -41,6 +42,8 @@ _MAX_WATCHES = 160
 #: Priority of the motion process's wake-up: after every event due at the same instant (SimPy
 #: orders events due together by priority, URGENT = 0 and NORMAL = 1 first).
 _LATE = NORMAL + 1
+# positions of t0, t1 and the number of watches in the kernel's arguments (Race._args)
+_A_T0, _A_T1, _A_NW = 5, 6, 9
 
 
 _COURSES: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
@@ -241,7 +244,18 @@ class Race:
             self.spawn(run_tactic(self, i, entry.tactic))
         self._starting = False
         self._t = 0.0
-        self._records = (
+        # the kernel's arguments; _motion fills in t0, t1 and the number of watches
+        self._args: list[Any] = [
+            self.S,
+            self.D,
+            self.PR,
+            self.C,
+            self.gp,
+            0.0,
+            0.0,
+            self.WK,
+            self.WV,
+            0,
             self.marks,
             self.lapt,
             self.lapx,
@@ -251,7 +265,8 @@ class Race:
             self.tr_t,
             self.tr,
             self.tr_n,
-        )
+            self.kstats,
+        ]
         #: succeeds once every rider has finished
         self.done = self.env.event()
         self._wake(URGENT, 0.0)  # after the tactics' first steps, as a process would start
@@ -527,20 +542,12 @@ class Race:
             self.done.succeed()
             return
         env = self.env
-        t, k = K.advance(
-            self.S,
-            self.D,
-            self.PR,
-            self.C,
-            self.gp,
-            self._t,
-            min(env.peek(), T_LIMIT_S),
-            self.WK,
-            self.WV,
-            self._nw,
-            *self._records,
-            self.kstats,
-        )
+        args = self._args
+        args[_A_T0] = self._t
+        t1 = env.peek()
+        args[_A_T1] = t1 if t1 < T_LIMIT_S else T_LIMIT_S
+        args[_A_NW] = self._nw
+        t, k = K.advance(*args)
         self._t = t
         if self.keep_log and self.kstats.item(K.HS_RLOG) > self._rlog_read:
             self._log_reflexes()
@@ -552,8 +559,10 @@ class Race:
             self._fire(k)
         # resume at t once everything else due then (every reaction to the fired event, the
         # events scheduled for t) has run: one kernel call per instant at which something
-        # happens
-        self._wake(_LATE, 0.0)
+        # happens.  The wake-up event is the one that called us, used again.
+        wake = self._wake_ev
+        wake.callbacks = [self._motion]
+        heappush(env._queue, (t, _LATE, next(env._eid), wake))
 
     def _log_reflexes(self) -> None:
         n = int(self.kstats.item(K.HS_RLOG))
@@ -562,7 +571,7 @@ class Race:
         self._rlog_read = n
 
     def _wake(self, priority: int, delay: float) -> None:
-        wake = simpy.Event(self.env)
+        wake = self._wake_ev = simpy.Event(self.env)
         wake._ok = True
         wake._value = None
         wake.callbacks.append(self._motion)
