@@ -116,6 +116,8 @@ _ATOL = np.array([4e-3, 4e-4, 2.0, 4e-3])
 #: A follower's speed error is corrected by its follow law within ``GP_TC``, a free rider's is
 #: not: the speed tolerance of a rider in follow mode is this many times looser.
 FOLLOW_VTOL = 10.0
+#: Likewise its position error: the gap term of the follow law pulls it back to its wheel.
+FOLLOW_XTOL = 10.0
 #: No rider closes on its neighbour (within ``CLOSE_RANGE_M``) by more than
 #: ``CLOSE_PER_STEP_M`` in one step, so passes and blocked wheels stay resolved.
 CLOSE_RANGE_M = 25.0
@@ -579,17 +581,15 @@ def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead
     iw = 1.0 / (_ATOL[SW] * scale)
     il = 1.0 / (_ATOL[SLANE] * scale)
     ivf = iv / FOLLOW_VTOL
+    ixf = ix / FOLLOW_XTOL
     err = 0.0
     for i in range(n):
         if C[i, CT_MODE] == MODE_DONE:
             continue
         # a follower's speed error is corrected by its follow law, a free rider's is not
-        ei = abs(_bs_error(h, K1, K2, K3, K4, i, SX)) * ix
-        ei = max(
-            ei,
-            abs(_bs_error(h, K1, K2, K3, K4, i, SV))
-            * (ivf if C[i, CT_MODE] == MODE_FOLLOW else iv),
-        )
+        fol = C[i, CT_MODE] == MODE_FOLLOW
+        ei = abs(_bs_error(h, K1, K2, K3, K4, i, SX)) * (ixf if fol else ix)
+        ei = max(ei, abs(_bs_error(h, K1, K2, K3, K4, i, SV)) * (ivf if fol else iv))
         ei = max(ei, abs(_bs_error(h, K1, K2, K3, K4, i, SW)) * iw)
         ei = max(ei, abs(_bs_error(h, K1, K2, K3, K4, i, SLANE)) * il)
         if ei > err:
