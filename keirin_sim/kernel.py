@@ -9,9 +9,10 @@ Integration: the Bogacki-Shampine 3(2) pair with an adaptive step (error control
 speed, W' and lane), cut short exactly at segment ends and at state events, which are located
 by secant iterations on the step's cubic Hermite dense output.  Everything a rider does between
 events is a continuous control law (follow a wheel, ride an effort, drift towards a chosen
-line); no decision is taken here.  The one switch the kernel makes itself is the steering
-reflex of a rider on an effort (:func:`_reflex`: swing out when blocked, drop back in when
-clear), at its own located state events.
+line); no decision is taken here.  The switches the kernel makes itself, at their own located
+state events, are reflexes (:func:`reflex`): a rider on an effort swings out when blocked and
+drops back in when clear; a rider still following takes the wheel of a rider on an effort
+coming past; a rider crossing the line is done.
 """
 
 from __future__ import annotations
@@ -83,6 +84,11 @@ NHS = 6
 # watch table columns (``WK`` of :func:`advance`)
 WK_KIND, WK_A, WK_B, WK_ACTIVE, WK_REFLEX = range(5)
 NWK = 5
+# reflexes the kernel carries out itself (``WK_REFLEX``), also the codes of the reflex log
+RX_NONE, RX_STEER, RX_FINISH, RX_JUMP = range(4)
+# reflex log columns (``rlog`` of :func:`advance`)
+RL_T, RL_CODE, RL_A, RL_B, RL_VALUE = range(5)
+NRL = 5
 # derny state slots
 D_X, D_ACTIVE = 0, 1
 # watch kinds
@@ -723,23 +729,71 @@ def _trace_rows(
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
-def _reflex(k, t, S, C, PR, gp, WK, WV, rlog, hs):
-    """The steering reflex of a rider on an effort, carried out where its watch ``k`` fires.
+def _log(rlog, hs, t, code, a, b, value):
+    r = int(hs[HS_RLOG])
+    rlog[r, RL_T] = t
+    rlog[r, RL_CODE] = code
+    rlog[r, RL_A] = a
+    rlog[r, RL_B] = b
+    rlog[r, RL_VALUE] = value
+    hs[HS_RLOG] = r + 1
 
-    Blocked (within ``GP_BLOCK`` of a slower wheel in its line): the rider swings out above
-    everyone riding level with that wheel (within a bike length) and the watch becomes "clear
-    of the front one of them by a bike length and a metre"; clear: it drops back into its line
-    and the watch becomes "blocked" again.  A rider no longer on an effort (finished) stops
-    steering.  Each swing is logged in ``rlog`` (time, rider, wheel) while it has room.  Plain
-    IEEE arithmetic (no fastmath), like the Python it replaced."""
+
+@njit(cache=True, _nrt=False, error_model="numpy")
+def reflex(k, t, S, D, C, PR, gp, WK, WV, rlog, hs):
+    """Carry out reflex watch ``k``, which fires at ``t``; False (and nothing done) when the
+    reflex log has no room for what it would log.  Plain IEEE arithmetic (no fastmath), like
+    the Python these replaced.  Each is logged in ``rlog`` (time, code, a, b, value):
+
+    - ``RX_STEER``, the steering reflex of a rider on an effort.  Blocked (within
+      ``GP_BLOCK`` of a slower wheel in its line): it swings out above everyone riding level
+      with that wheel (within a bike length) and the watch becomes "clear of the front one of
+      them by a bike length and a metre" (logged: rider, wheel); clear: it drops back into its
+      line and the watch becomes "blocked" again.  A rider no longer on an effort stops.
+    - ``RX_FINISH``: the rider crosses the line: it is done (logged: rider, its W').
+    - ``RX_JUMP``: a rider on an effort comes past riders of the watch's mask: each of them
+      still following (the derny gone) takes its wheel (logged: that rider, the wheel); the
+      watch goes on for the riders of the mask still ahead of it.
+    """
+    room = rlog.shape[0] - int(hs[HS_RLOG])
+    n = S.shape[0]
     i = WK[k, WK_A]
+    rx = WK[k, WK_REFLEX]
+    if rx == RX_FINISH:
+        if room < 1:
+            return False
+        C[i, CT_MODE] = MODE_DONE
+        WK[k, WK_ACTIVE] = 0
+        _log(rlog, hs, t, RX_FINISH, i, -1, S[i, SW])
+        return True
+    if rx == RX_JUMP:
+        if room < n:
+            return False
+        mask = WK[k, WK_B]
+        left = 0
+        follow = C[i, CT_MODE] == MODE_EFFORT and D[D_ACTIVE] < 0.5
+        for j in range(n):
+            if not (mask >> j) & 1:
+                continue
+            if S[i, SX] < S[j, SX]:
+                left |= 1 << j
+            elif follow and C[j, CT_MODE] == MODE_FOLLOW:
+                C[j, CT_VCAP] = 1e9
+                C[j, CT_TARGET] = i
+                _log(rlog, hs, t, RX_JUMP, j, i, 0.0)
+        if C[i, CT_MODE] == MODE_EFFORT and left:
+            WK[k, WK_B] = left
+        else:
+            WK[k, WK_ACTIVE] = 0
+        return True
     if C[i, CT_MODE] != MODE_EFFORT:
         WK[k, WK_ACTIVE] = 0
-        return
-    n = S.shape[0]
+        return True
     tol = gp[GP_INLINE]
     bike = gp[GP_BIKE]
     if WK[k, WK_KIND] == W_BLOCKED:
+        if room < 1:
+            return False
         xi = S[i, SX]
         near = 0.0
         found = False
@@ -752,8 +806,8 @@ def _reflex(k, t, S, C, PR, gp, WK, WV, rlog, hs):
                     found = True
         if not found:
             # located on the step's dense output, the wheel was in line; at the step's end
-            # it is not: stay on the watch
-            return
+            # it is not (the watch is below zero again): stay on the watch
+            return True
         top = -1e300
         jb = -1
         for q in range(n):
@@ -767,17 +821,13 @@ def _reflex(k, t, S, C, PR, gp, WK, WV, rlog, hs):
         WK[k, WK_KIND] = W_PASS
         WK[k, WK_B] = jb
         WV[k] = bike + 1.0
-        r = int(hs[HS_RLOG])
-        if r < rlog.shape[0]:
-            rlog[r, 0] = t
-            rlog[r, 1] = i
-            rlog[r, 2] = jb
-            hs[HS_RLOG] = r + 1
+        _log(rlog, hs, t, RX_STEER, i, jb, 0.0)
     else:
         C[i, CT_LANE_TGT] = PR[i, PR_LANE0]
         WK[k, WK_KIND] = W_BLOCKED
         WK[k, WK_B] = -1
         WV[k] = gp[GP_BLOCK]
+    return True
 
 
 @njit(cache=True, error_model="numpy")
@@ -786,8 +836,12 @@ def advance(
 ):
     """Integrate from ``t0`` to at most ``t1``; return (t, index of the fired watch or -1).
     The first ``nw`` rows of ``WK``/``WV`` are the watches (kind, a, b, active, reflex /
-    value).  A watch marked *reflex* is a steering reflex (:func:`_reflex`): the kernel carries
-    it out where it fires and goes on exactly as if it had returned and been called again.
+    value).  A watch marked *reflex* (:func:`reflex`: steering, the finish, taking a passing
+    wheel) is carried out by the kernel where it fires, and the kernel goes on exactly as if
+    it had returned and been called again.  When the reflex log ``rlog`` has no room for it,
+    the kernel returns the reflex's watch as fired instead: the caller reads and empties the
+    log and carries the reflex out itself (:func:`reflex`).  It returns (t, -1) once every
+    rider has finished.
 
     The step adapts to the error estimate of the Bogacki-Shampine pair (``hs[HS_H]`` carries
     the proposed step from one call to the next; ``hs`` also counts steps, rejected steps,
@@ -853,10 +907,17 @@ def advance(
                     kf = k
                     break
         if kf >= 0:
-            if WK[kf, WK_REFLEX] == 0:
+            if WK[kf, WK_REFLEX] == RX_NONE:
                 return t, kf
-            _reflex(kf, t, S, C, PR, gp, WK, WV, rlog, hs)
+            if not reflex(kf, t, S, D, C, PR, gp, WK, WV, rlog, hs):
+                return t, kf
             continue
+        done = True
+        for i in range(n):
+            if C[i, CT_MODE] != MODE_DONE:
+                done = False
+        if done:
+            return t, -1
         deriv(S, D, PR, RC, C, gp, K1, P1, order, rank, ahead, gahead, shelter)
         kf = -1
         while t < t1 - 1e-12:
@@ -1108,10 +1169,11 @@ def advance(
                 )
             t = tn
             if kf >= 0:
-                if WK[kf, WK_REFLEX] == 0:
+                if WK[kf, WK_REFLEX] == RX_NONE:
                     return t, kf
-                _reflex(kf, t, S, C, PR, gp, WK, WV, rlog, hs)
-                break  # start again from here, with the reflex's new line
+                if not reflex(kf, t, S, D, C, PR, gp, WK, WV, rlog, hs):
+                    return t, kf
+                break  # start again from here, with what the reflex changed
             # first same as last: the end slopes are the next step's start slopes
             K1, K4 = K4, K1
             P1, P4 = P4, P1

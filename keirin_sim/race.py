@@ -203,9 +203,8 @@ class Race:
         self.lapx.fill(np.nan)
         self.stats = np.zeros((n, 2))
         self.catch = np.array([np.nan, np.nan, -1.0, 0.0])
-        #: the steering reflexes the kernel carried out (time, rider, wheel), for the log
-        self.rlog = np.zeros((_MAX_WATCHES, 3))
-        self._rlog_read = 0
+        #: the reflexes the kernel carried out since it was last called (see kernel.reflex)
+        self.rlog = np.zeros((max(64, n), K.NRL))
         cap = int(T_LIMIT_S / self.dt) + 1000 if traces else 0
         self.tr_t = np.zeros(cap)
         self.tr = np.zeros((cap, n, 6))
@@ -234,9 +233,8 @@ class Race:
         self._tasks: list[_Task] = []
         self.chase_started = self.env.event()
         self.derny_off = self.env.event()
-        for i in range(n):
-            fin = self._watch(K.W_RIDER_MARK, i, -1, self.race_m)
-            fin.callbacks.append(self._finish_cb(i))
+        for i in range(n):  # the finish: a reflex of the kernel's (see kernel.reflex)
+            self._watch(K.W_RIDER_MARK, i, -1, self.race_m, fresh=True, reflex=K.RX_FINISH)
         off = self._watch(K.W_DERNY_MARK, -1, -1, self.race_m - sc.derny.pull_off_m_to_go)
         off.callbacks.append(self._pull_off)
         self._starting = True
@@ -267,6 +265,17 @@ class Race:
             self.tr_n,
             self.kstats,
         ]
+        self._reflex_args = (
+            self.S,
+            self.D,
+            self.C,
+            self.PR,
+            self.gp,
+            self.WK,
+            self.WV,
+            self.rlog,
+            self.kstats,
+        )
         #: succeeds once every rider has finished
         self.done = self.env.event()
         self._wake(URGENT, 0.0)  # after the tactics' first steps, as a process would start
@@ -297,8 +306,11 @@ class Race:
 
     # --- watches -----------------------------------------------------------------------
     def _watch(
-        self, kind: int, a: int, b: int, val: float, fresh: bool = False, reflex: bool = False
+        self, kind: int, a: int, b: int, val: float, fresh: bool = False, reflex: int = K.RX_NONE
     ) -> simpy.Event:
+        """The event of a watched state quantity (``kernel.watch_value``) crossing zero.  A
+        reflex watch is carried out by the kernel (``kernel.reflex``): its event never fires
+        and is not shared."""
         key = (kind, a, b, val)
         if not fresh:
             ev = self._cache.get(key)
@@ -318,7 +330,8 @@ class Race:
         ev = simpy.Event(self.env)
         self._wev.append(ev)
         self._wkind.append(kind)
-        self._cache[key] = ev
+        if not reflex:
+            self._cache[key] = ev
         return ev
 
     def mark(self, i: int, m_to_go: float) -> simpy.Event:
@@ -381,9 +394,9 @@ class Race:
         every rider ahead of it that is still following jump on its wheel as it comes past."""
         if i not in self._steering:
             # the steering reflex: a control law of the kernel's, switched where its watch
-            # fires (see kernel._reflex); it needs no decision, so no SimPy process
+            # fires (see kernel.reflex); it needs no decision, so no SimPy process
             self._steering.add(i)
-            self._watch(K.W_BLOCKED, i, -1, BLOCK_M, fresh=True, reflex=True)
+            self._watch(K.W_BLOCKED, i, -1, BLOCK_M, fresh=True, reflex=K.RX_STEER)
         x = self.S[:, K.SX].tolist()
         xi = x[i]
         mask = 0
@@ -394,36 +407,10 @@ class Race:
         self._arm_passes(i, mask)
 
     def _arm_passes(self, i: int, mask: int) -> None:
-        """One watch for rider ``i`` coming past any rider of ``mask`` (a bit per rider)."""
-        if not mask:
-            return
-        ev = self._watch(K.W_PASSES, i, mask, 0.0, fresh=True)
-        ev.callbacks.append(self._jump_on(i, mask))
-
-    def _jump_on(self, i: int, mask: int):
-        """Every rider of ``mask`` that rider ``i`` has just come past takes its wheel if it is
-        still following; the rest stay watched."""
-
-        def cb(_ev: simpy.Event) -> None:
-            x = self.S[:, K.SX].tolist()
-            mode = self.C[:, K.CT_MODE]
-            left = 0
-            for j in range(self.n):
-                if not mask >> j & 1:
-                    continue
-                if x[i] < x[j]:
-                    left |= 1 << j
-                elif (
-                    not self._launched[j]
-                    and mode[j] == K.MODE_FOLLOW
-                    and mode[i] == K.MODE_EFFORT
-                    and self.D[K.D_ACTIVE] < 0.5
-                ):
-                    self.take_wheel(j, i)
-            if self.C[i, K.CT_MODE] == K.MODE_EFFORT:
-                self._arm_passes(i, left)
-
-        return cb
+        """One watch for rider ``i`` coming past any rider of ``mask`` (a bit per rider): each
+        one still following as it is passed takes its wheel, a reflex of the kernel's."""
+        if mask:
+            self._watch(K.W_PASSES, i, mask, 0.0, fresh=True, reflex=K.RX_JUMP)
 
     def hesitate(self, i: int, cruise_kmh: float) -> None:
         """Rider ``i`` lets the wheel go and rides at ``cruise_kmh`` at most."""
@@ -505,16 +492,6 @@ class Race:
         self.log(None, "derny_off", "{:.0f} m to go", self.scenario.derny.pull_off_m_to_go)
         self.derny_off.succeed()
 
-    def _finish_cb(self, i: int):
-        def cb(_ev: simpy.Event) -> None:
-            self.finish_t[i] = self.env.now
-            self.finish_w[i] = float(self.S[i, K.SW])
-            self.C[i, K.CT_MODE] = K.MODE_DONE
-            self.finished += 1
-            self.log(i, "finish", "{:.3f} s", self.env.now)
-
-        return cb
-
     def _fire(self, k: int) -> None:
         """Trigger watch ``k``'s event now and run its callbacks at once: the kernel stopped
         at the first thing that happens, so nothing else is due before them (processing the
@@ -549,14 +526,20 @@ class Race:
         args[_A_NW] = self._nw
         t, k = K.advance(*args)
         self._t = t
-        if self.keep_log and self.kstats.item(K.HS_RLOG) > self._rlog_read:
-            self._log_reflexes()
+        if self.kstats.item(K.HS_RLOG):
+            self._reflexes()
         if k < 0 and t >= T_LIMIT_S:
             raise RaceError(f"race not finished after {T_LIMIT_S:.0f} s")
         # SimPy's clock to the kernel's: nothing is scheduled before t
         env._now = t
         if k >= 0:
-            self._fire(k)
+            if self.WK.item(k, K.WK_REFLEX):
+                # the reflex log was full (it has been read above): carry the reflex out here
+                if not K.reflex(k, t, *self._reflex_args):  # pragma: no cover - n rows
+                    raise RaceError("the reflex log cannot hold one reflex")
+                self._reflexes()
+            else:
+                self._fire(k)
         # resume at t once everything else due then (every reaction to the fired event, the
         # events scheduled for t) has run: one kernel call per instant at which something
         # happens.  The wake-up event is the one that called us, used again.
@@ -564,11 +547,25 @@ class Race:
         wake.callbacks = [self._motion]
         heappush(env._queue, (t, _LATE, next(env._eid), wake))
 
-    def _log_reflexes(self) -> None:
-        n = int(self.kstats.item(K.HS_RLOG))
-        for t, i, j in self.rlog[self._rlog_read : n].tolist():
-            self.log(int(i), "go_round", "{}", self.names[int(j)], t)
-        self._rlog_read = n
+    def _reflexes(self) -> None:
+        """Take note of the reflexes the kernel carried out (finishes, wheels taken, swings),
+        in order, and empty its log."""
+        hs = self.kstats
+        n = int(hs.item(K.HS_RLOG))
+        hs[K.HS_RLOG] = 0
+        names = self.names
+        for t, code, a, b, value in self.rlog[:n].tolist():
+            i = int(a)
+            if code == K.RX_FINISH:
+                self.finish_t[i] = t
+                self.finish_w[i] = value
+                self.finished += 1
+                self.log(i, "finish", "{:.3f} s", t, t)
+            elif code == K.RX_JUMP:
+                self._hesitating.discard(i)
+                self.log(i, "take_wheel", "{}", names[int(b)], t)
+            else:
+                self.log(i, "go_round", "{}", names[int(b)], t)
 
     def _wake(self, priority: int, delay: float) -> None:
         wake = self._wake_ev = simpy.Event(self.env)

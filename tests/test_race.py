@@ -252,3 +252,30 @@ def test_steering_reflex_swings_out_and_drops_back_in(tokyo, tokyo_result):
         "Harrie Lavreysen",
     ]
     assert tr.lane_m[:, a].max() == pytest.approx(tokyo.lane_m + 4 * IN_LINE_M, abs=0.01)
+
+
+def test_a_full_reflex_log_changes_nothing(tokyo, tokyo_result, monkeypatch):
+    """The kernel carries out finishes, swings and wheels taken itself and logs them; when its
+    log is full it hands the reflex back and the race carries it out: the same race."""
+    import numpy as np
+
+    from keirin_sim import kernel as K
+
+    handed_back = []
+    compiled = K.reflex
+
+    def reflex(k, *args):
+        handed_back.append(k)
+        return compiled(k, *args)
+
+    monkeypatch.setattr(K, "reflex", reflex)
+    race = Race(tokyo)
+    small = np.zeros((race.n, K.NRL))  # room for one wheel-taking at a time
+    race._args = [small if a is race.rlog else a for a in race._args]
+    race._reflex_args = tuple(small if a is race.rlog else a for a in race._reflex_args)
+    race.rlog = small
+    r = race.run()
+    assert any(k < race.n for k in handed_back)  # a finish (the first n watches) among them
+    assert r.finish_times == tokyo_result.finish_times
+    assert r.events == tokyo_result.events
+    assert np.array_equal(r.traces.x_m, tokyo_result.traces.x_m)
