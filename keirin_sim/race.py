@@ -1,9 +1,11 @@
 """The SimPy model of a keirin: the derny, the riders' decisions, the finish.
 
-SimPy owns the clock.  Processes sleep on events; the *motion* process asks the compiled kernel
-(kernel.py) to integrate the riders up to the next scheduled SimPy event, or until a watched
-state event (a mark, a gap, a pass) fires first, and then triggers that event.  Between events
-nothing in Python runs, which is what makes a race take about a millisecond.
+SimPy owns the clock.  Decision processes sleep on events; the *motion* step asks the compiled
+kernel (kernel.py) to integrate the riders up to the next scheduled SimPy event, or until a
+watched state event (a mark, a gap, a pass) fires first, and then triggers that event.  The
+reflexes (steering round a slower wheel, taking a passing wheel, the finish) the kernel carries
+out itself and logs; the race notes them after each call.  Between events nothing in Python
+runs, which is what makes a race take under a millisecond.
 """
 
 from __future__ import annotations
