@@ -341,10 +341,10 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
     latv = gp[GP_LAT]
     kp = gp[GP_KP]
     for i in range(n):
-        for c in range(NSTATE):
-            dS[i, c] = 0.0
-        P[i] = 0.0
         if C[i, CT_MODE] == MODE_DONE:
+            for c in range(NSTATE):
+                dS[i, c] = 0.0
+            P[i] = 0.0
             continue
         x = S[i, SX]
         v = max(S[i, SV], 0.5)
