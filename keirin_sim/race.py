@@ -48,22 +48,22 @@ _LATE = NORMAL + 1
 _A_T0, _A_T1, _A_NW = 5, 6, 9
 
 
-_COURSES: dict[tuple[Any, ...], tuple[np.ndarray, np.ndarray]] = {}
+_COURSES: dict[tuple[Any, ...], tuple[Any, Any, np.ndarray, np.ndarray]] = {}
 
 
 def _course(sc: Scenario, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """The kernel's global parameters (``kernel.GP_*``; the attacker slot left for the race)
-    and the marks it records (every lap, 200 m to go, the derny's pull-off) for the scenario's
-    track, derny, laps and air: the same for every race of a Monte Carlo batch, so built once
-    (callers copy the parameters, the marks are only read)."""
+    """The kernel's global parameters (``kernel.GP_*``; the air density and attacker slots
+    left for the race) and the marks it records (every lap, 200 m to go, the derny's pull-off)
+    for the scenario's track, derny and laps: the same for every race of a Monte Carlo batch,
+    so built once (callers copy the parameters, the marks are only read).  Keyed by the track
+    and derny objects themselves (held, so their ids stay theirs): hashing them costs more."""
     tr, dy = sc.track, sc.derny
-    key = (tr, dy, sc.laps, sc.air_density, sc.lane_m, dt)
+    key = (id(tr), id(dy), sc.laps, sc.lane_m, dt)
     hit = _COURSES.get(key)
-    if hit is not None:
-        return hit
+    if hit is not None and hit[0] is tr and hit[1] is dy:
+        return hit[2], hit[3]
     race_m = sc.laps * tr.lap_m
     gp = np.zeros(K.NGLOBAL)
-    gp[K.GP_RHO] = sc.air_density
     gp[K.GP_FW] = WHEEL_FW_M2
     gp[K.GP_G] = G
     gp[K.GP_RACE] = race_m
@@ -95,8 +95,9 @@ def _course(sc: Scenario, dt: float) -> tuple[np.ndarray, np.ndarray]:
             uniq.append(m)
     if len(_COURSES) > 64:
         _COURSES.clear()
-    out = _COURSES[key] = (gp, np.array(uniq))
-    return out
+    marks_a = np.array(uniq)
+    _COURSES[key] = (tr, dy, gp, marks_a)
+    return gp, marks_a
 
 
 class RaceError(RuntimeError):
@@ -160,6 +161,7 @@ class Race:
         self.bike_length = BIKE_LENGTH_M
         gp, marks = _course(sc, self.dt)
         self.gp = gp.copy()
+        self.gp[K.GP_RHO] = sc.air_density
         self.gp[K.GP_ATTACKER] = -1 if sc.attacker is None else self.names.index(sc.attacker)
         self.marks = marks
         # rider parameters, state and controls, a row per rider (columns as kernel.PR_*,
