@@ -324,12 +324,7 @@ class Race:
         if k >= _MAX_WATCHES:
             raise RaceError("too many pending decisions in one race")
         self._nw = k + 1
-        wk = self.WK
-        wk[k, 0] = kind
-        wk[k, 1] = a
-        wk[k, 2] = b
-        wk[k, 3] = 1
-        wk[k, 4] = reflex
+        self.WK[k] = (kind, a, b, 1, reflex)  # kernel.WK_KIND .. WK_REFLEX
         self.WV[k] = val
         ev = simpy.Event(self.env)
         self._wev.append(ev)

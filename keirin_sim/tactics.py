@@ -83,17 +83,17 @@ def first_of(env: simpy.Environment, events: list[simpy.Event]) -> simpy.Event:
 
 
 def run_tactic(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
-    """The SimPy process of rider ``i``: dispatches on ``tac.kind``."""
+    """The SimPy process of rider ``i`` for ``tac.kind`` (its side processes, moving up and
+    letting a gap open, are started here)."""
     if tac.move_up_m_to_go is not None:
         race.spawn(_move_up(race, i, tac))
     if tac.let_gap_m is not None and tac.let_gap_at_m_to_go is not None:
         race.spawn(_let_gap(race, i, tac))
     if tac.kind == "attack":
-        yield from _attack(race, i, tac)
-    elif tac.kind == "hesitate_chase":
-        yield from _hesitate_chase(race, i, tac)
-    else:
-        yield from _final_sprint(race, i, tac)
+        return _attack(race, i, tac)
+    if tac.kind == "hesitate_chase":
+        return _hesitate_chase(race, i, tac)
+    return _final_sprint(race, i, tac)
 
 
 def _final_sprint(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
