@@ -518,7 +518,9 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
                     best = d
         return best if best > -1e17 else -1.0
     if kind == W_BLOCKED:
-        # rider a is within val metres of a slower wheel in its line
+        # rider a is within val metres of a slower wheel in its line (a finished rider is not)
+        if C[a, CT_MODE] == MODE_DONE:
+            return -1.0
         tol = gp[GP_INLINE]
         best = 1e18
         jb = -1
@@ -966,10 +968,17 @@ def advance(
             th = 2.0
             for a in range(na):
                 k = act[a]
-                if WK[k, 0] == W_RIDER_MARK:  # the common kind, without a call
+                kind = WK[k, 0]
+                if kind == W_RIDER_MARK:  # the common kinds, without a call
                     g = S[WK[k, 1], SX] - WV[k]
+                elif kind == W_BLOCKED:
+                    # as watch_value: the nearest wheel ahead in line is the one the step's
+                    # last slopes linked (none for a finished rider)
+                    a = WK[k, 1]
+                    j = ahead[a]
+                    g = min(WV[k] - gahead[a], S[a, SV] - S[j, SV]) if j >= 0 else -1.0
                 else:
-                    g = watch_value(WK[k, 0], WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
+                    g = watch_value(kind, WK[k, 1], WK[k, 2], WV[k], S, D, PR, C, gp)
                 gnew[k] = g
                 if g >= 0.0 and gprev[k] < 0.0:
                     f = gprev[k] / (gprev[k] - g)

@@ -775,6 +775,9 @@ def _run_chunk(
     err = np.empty(m, dtype=object)
     rows = X.tolist()
     perms = P.tolist() if P is not None else None
+    # filled as Python lists (numpy item assignment costs several times as much)
+    pos_rows = pos.tolist()
+    time_rows = times.tolist()
     ident = list(range(n))
     for k in range(m):
         perm = perms[k] if perms is not None else None
@@ -792,16 +795,20 @@ def _run_chunk(
         rider_of = perm if perm is not None else ident
         ft = out.finish_times
         order = sorted(range(n), key=ft.__getitem__)
+        prow = pos_rows[k]
+        trow = time_rows[k]
         for j, s in enumerate(order):
             i = rider_of[s]
-            pos[k, i] = j + 1
-            times[k, i] = ft[s]
+            prow[i] = j + 1
+            trow[i] = ft[s]
         winner[k] = names[rider_of[order[0]]]
         c = out.catch
         if c is not None:
             c_m[k] = c["m_to_go"]
             c_t[k] = c["time_s"]
             c_by[k] = c["by"]
+    pos = np.array(pos_rows, dtype=np.int8).reshape(m, n)
+    times = np.array(time_rows, dtype=float).reshape(m, n)
     best = np.where(np.isnan(times), np.inf, times).min(axis=1)
     best[np.isinf(best)] = np.nan
     margins = times - best[:, None]

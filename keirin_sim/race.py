@@ -216,6 +216,7 @@ class Race:
         self.traces_on = traces
         # watches: kind, a, b, active, reflex / value / the SimPy event each one triggers
         self.WK = np.zeros((_MAX_WATCHES, K.NWK), dtype=np.int64)
+        self._wkm = memoryview(self.WK).cast("B").cast("q")
         self.WV = np.zeros(_MAX_WATCHES)
         self._wev: list[simpy.Event] = []
         self._wkind: list[int] = []
@@ -324,7 +325,15 @@ class Race:
         if k >= _MAX_WATCHES:
             raise RaceError("too many pending decisions in one race")
         self._nw = k + 1
-        self.WK[k] = (kind, a, b, 1, reflex)  # kernel.WK_KIND .. WK_REFLEX
+        # kernel.WK_KIND .. WK_REFLEX, written through a flat view (numpy's item assignment
+        # costs several times as much)
+        wk = self._wkm
+        r = k * K.NWK
+        wk[r] = kind
+        wk[r + 1] = a
+        wk[r + 2] = b
+        wk[r + 3] = 1
+        wk[r + 4] = reflex
         self.WV[k] = val
         ev = simpy.Event(self.env)
         self._wev.append(ev)
@@ -495,7 +504,7 @@ class Race:
         """Trigger watch ``k``'s event now and run its callbacks at once: the kernel stopped
         at the first thing that happens, so nothing else is due before them (processing the
         event through the queue would run the same callbacks in the same order)."""
-        self.WK[k, 3] = 0
+        self._wkm[k * K.NWK + K.WK_ACTIVE] = 0
         ev = self._wev[k]
         value: Any = None
         if self._wkind[k] == K.W_BREAK:
