@@ -218,7 +218,7 @@ class Race:
         self.WK = np.zeros((_MAX_WATCHES, K.NWK), dtype=np.int64)
         self._wkm = memoryview(self.WK).cast("B").cast("q")
         self.WV = np.zeros(_MAX_WATCHES)
-        self._wev: list[simpy.Event] = []
+        self._wev: list[simpy.Event | None] = []  # None: a reflex
         self._wkind: list[int] = []
         self._nw = 0
         self._cache: dict[tuple, simpy.Event] = {}
@@ -239,7 +239,7 @@ class Race:
         self.chase_started = self.env.event()
         self.derny_off = self.env.event()
         for i in range(n):  # the finish: a reflex of the kernel's (see kernel.reflex)
-            self._watch(K.W_RIDER_MARK, i, -1, self.race_m, fresh=True, reflex=K.RX_FINISH)
+            self._reflex_watch(K.W_RIDER_MARK, i, -1, self.race_m, K.RX_FINISH)
         off = self._watch(K.W_DERNY_MARK, -1, -1, self.race_m - sc.derny.pull_off_m_to_go)
         off.callbacks.append(self._pull_off)
         self._starting = True
@@ -310,12 +310,26 @@ class Race:
         return task.done
 
     # --- watches -----------------------------------------------------------------------
-    def _watch(
-        self, kind: int, a: int, b: int, val: float, fresh: bool = False, reflex: int = K.RX_NONE
-    ) -> simpy.Event:
-        """The event of a watched state quantity (``kernel.watch_value``) crossing zero.  A
-        reflex watch is carried out by the kernel (``kernel.reflex``): its event never fires
-        and is not shared."""
+    def _reflex_watch(self, kind: int, a: int, b: int, val: float, reflex: int) -> None:
+        """A watch the kernel carries out itself where it fires (``kernel.reflex``): no event."""
+        k = self._nw
+        if k >= _MAX_WATCHES:
+            raise RaceError("too many pending decisions in one race")
+        self._nw = k + 1
+        wk = self._wkm
+        r = k * K.NWK
+        wk[r] = kind
+        wk[r + 1] = a
+        wk[r + 2] = b
+        wk[r + 3] = 1
+        wk[r + 4] = reflex
+        self.WV[k] = val
+        self._wev.append(None)
+        self._wkind.append(kind)
+
+    def _watch(self, kind: int, a: int, b: int, val: float, fresh: bool = False) -> simpy.Event:
+        """The event of a watched state quantity (``kernel.watch_value``) crossing zero: the
+        same event for the same watch unless ``fresh``."""
         key = (kind, a, b, val)
         if not fresh:
             ev = self._cache.get(key)
@@ -333,13 +347,12 @@ class Race:
         wk[r + 1] = a
         wk[r + 2] = b
         wk[r + 3] = 1
-        wk[r + 4] = reflex
+        wk[r + 4] = K.RX_NONE
         self.WV[k] = val
         ev = simpy.Event(self.env)
         self._wev.append(ev)
         self._wkind.append(kind)
-        if not reflex:
-            self._cache[key] = ev
+        self._cache[key] = ev
         return ev
 
     def mark(self, i: int, m_to_go: float) -> simpy.Event:
@@ -404,7 +417,7 @@ class Race:
             # the steering reflex: a control law of the kernel's, switched where its watch
             # fires (see kernel.reflex); it needs no decision, so no SimPy process
             self._steering.add(i)
-            self._watch(K.W_BLOCKED, i, -1, BLOCK_M, fresh=True, reflex=K.RX_STEER)
+            self._reflex_watch(K.W_BLOCKED, i, -1, BLOCK_M, K.RX_STEER)
         x = self.S[:, K.SX].tolist()
         xi = x[i]
         mask = 0
@@ -418,7 +431,7 @@ class Race:
         """One watch for rider ``i`` coming past any rider of ``mask`` (a bit per rider): each
         one still following as it is passed takes its wheel, a reflex of the kernel's."""
         if mask:
-            self._watch(K.W_PASSES, i, mask, 0.0, fresh=True, reflex=K.RX_JUMP)
+            self._reflex_watch(K.W_PASSES, i, mask, 0.0, K.RX_JUMP)
 
     def hesitate(self, i: int, cruise_kmh: float) -> None:
         """Rider ``i`` lets the wheel go and rides at ``cruise_kmh`` at most."""
@@ -598,7 +611,7 @@ class Race:
         for task in self._tasks:
             task.gen.close()
         for ev in self._wev:
-            if ev.callbacks:
+            if ev is not None and ev.callbacks:
                 ev.callbacks.clear()
         self.env._queue.clear()
 
