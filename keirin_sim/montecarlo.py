@@ -62,6 +62,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,39 @@ _SPEC_KEYS = {
     "normal": ("dist", "sd", "rel_sd", "mean", "low", "high", "shared"),
     "uniform": ("dist", "low", "high", "plus_minus", "rel_plus_minus", "shared"),
 }
+
+
+class IneffectiveParameterWarning(UserWarning):
+    """A swept parameter that changes nothing: the tactic of every rider it applies to never
+    reads it (a launch point for a rider whose tactic is an attack...)."""
+
+
+def _ineffective(sc: Scenario, paths: Sequence[str]) -> list[str]:
+    """What is wrong with each swept tactic field that no rider it applies to reads."""
+    from .tactics import ignores
+
+    out = []
+    for path in paths:
+        head, _, fld = path.rpartition(".")
+        if fld not in TACTIC_BOUNDS:
+            continue
+        if head == "field":
+            targets = [n for n in sc.names if n != sc.attacker]
+        elif head == "all":
+            targets = list(sc.names)
+        elif head in sc.names:
+            targets = [head]
+        else:
+            continue
+        kinds = {sc.riders[sc.rider_index(n)].tactic.kind for n in targets}
+        if targets and all(ignores(k, fld) for k in kinds):
+            who = targets[0] if len(targets) == 1 else f"{head} ({', '.join(targets)})"
+            use = "attack_m_to_go" if kinds == {"attack"} else "launch_m_to_go"
+            out.append(
+                f"{path}: the tactic of {who} is {' / '.join(sorted(kinds))!r}, which does not "
+                f"read {fld}: this parameter changes nothing (sweep {use}, or set the kind)"
+            )
+    return out
 
 
 class BatchError(ValueError):
@@ -1865,6 +1899,8 @@ def sweep(
     :func:`run_batch`.  ``summary.grid_table()`` gives the win probability per point."""
     sc = _scenario(scenario, attacker)
     job = _sweep_job(sc, params, _check_runs(runs), _check_seed(seed))
+    for msg in _ineffective(sc, job.params):
+        warnings.warn(msg, IneffectiveParameterWarning, stacklevel=2)
     return _execute(
         job,
         workers=workers,
@@ -2129,7 +2165,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise CliError(
             f"{args.plot}: --plot: a heatmap shows one or two parameters, got {len(job.params)}"
         )
-    b = _go(sweep, args, sc, args.param, args.runs, args.seed)
+    for msg in _ineffective(sc, job.params):
+        print(f"keirin-sim: note: {msg}", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IneffectiveParameterWarning)  # noted just above
+        b = _go(sweep, args, sc, args.param, args.runs, args.seed)
     if isinstance(b, int):
         return b
     s = b.summary

@@ -34,6 +34,23 @@ if TYPE_CHECKING:  # pragma: no cover
 
 KINDS = ("follow", "late_sprint", "attack", "hesitate_chase")
 ROLES = ("chase", "wheel")
+_LAUNCH = frozenset({"launch_m_to_go", "launch_on_wprime", "wprime_factor"})
+_HESITATE = frozenset({"hesitation_s", "gap_trigger_m", "role", "chase_effort", "cruise_kmh"})
+#: The tactic fields only some kinds read (the others - wheel gap, tempo, moving up, letting a
+#: gap open - every kind reads).
+KIND_FIELDS: dict[str, frozenset[str]] = {
+    "follow": _LAUNCH,
+    "late_sprint": _LAUNCH,
+    "attack": frozenset({"attack_m_to_go"}),
+    "hesitate_chase": _LAUNCH | _HESITATE,
+}
+_SPECIFIC = frozenset().union(*KIND_FIELDS.values())
+
+
+def ignores(kind: str, field: str) -> bool:
+    """Whether a tactic of ``kind`` never reads ``field`` (an attack has no launch point, a
+    follower no hesitation...)."""
+    return field in _SPECIFIC and field not in KIND_FIELDS.get(kind, _SPECIFIC)
 
 
 @dataclass(frozen=True)

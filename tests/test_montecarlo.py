@@ -23,6 +23,7 @@ from pandas.testing import assert_frame_equal
 from keirin_sim import ScenarioError, cli
 from keirin_sim.montecarlo import (
     BatchError,
+    IneffectiveParameterWarning,
     load_runs,
     parse_grid,
     parse_uncertainty,
@@ -485,6 +486,25 @@ def test_cli_sweep(tmp_path, capsys):
     assert_one_line_error(rc, err, "pmax_w")
     rc, _, err = run_cli(capsys, "sweep", TOKYO_FILE, "--param", "nobody.pmax_w=1900")
     assert_one_line_error(rc, err, "nobody")
+
+
+def test_a_swept_field_the_tactic_never_reads_is_pointed_out(sc, capsys):
+    """Kenny attacks: a launch point changes nothing for him (the same rows at every point),
+    and both the API and the command say so; a field his tactic reads raises no note."""
+    import warnings
+
+    with pytest.warns(IneffectiveParameterWarning, match="'attack'.*launch_m_to_go"):
+        b = sweep(sc, ["Jason Kenny.launch_m_to_go=150,750"], 3, 4, workers=1)
+    t = b.df.pivot(index="run", columns="point", values="time.Jason Kenny")
+    assert (t[0] == t[1]).all()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", IneffectiveParameterWarning)
+        sweep(sc, ["Jason Kenny.attack_m_to_go=750", "field.hesitation_s=2"], 1, 4, workers=1)
+    argv = ["sweep", TOKYO_FILE, "--param", "field.attack_m_to_go=300", "--runs", "1"]
+    rc, out, err = run_cli(capsys, *argv)
+    assert rc == 0 and "Win probability" in out
+    assert err.startswith("keirin-sim: note: field.attack_m_to_go: ")
+    assert "'hesitate_chase'" in err and len(err.strip().splitlines()) == 1
 
 
 # --- interruption and resume -----------------------------------------------------------------

@@ -47,3 +47,14 @@ def test_defaults_are_the_documented_ones():
     t = Tactic()
     assert t.kind == "follow" and t.launch_m_to_go == 200.0 and t.follow_gap_m == 0.3
     assert t.tempo_kmh == 50.0  # the derny's final speed
+
+
+def test_which_kinds_read_which_fields():
+    from keirin_sim.tactics import ignores
+
+    assert ignores("attack", "launch_m_to_go") and ignores("attack", "hesitation_s")
+    assert ignores("follow", "attack_m_to_go") and ignores("late_sprint", "cruise_kmh")
+    assert not ignores("hesitate_chase", "launch_m_to_go")
+    assert not ignores("attack", "attack_m_to_go")
+    for kind in ("follow", "late_sprint", "attack", "hesitate_chase"):
+        assert not ignores(kind, "follow_gap_m") and not ignores(kind, "move_up_m_to_go")
