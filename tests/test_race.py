@@ -279,3 +279,19 @@ def test_a_full_reflex_log_changes_nothing(tokyo, tokyo_result, monkeypatch):
     assert r.finish_times == tokyo_result.finish_times
     assert r.events == tokyo_result.events
     assert np.array_equal(r.traces.x_m, tokyo_result.traces.x_m)
+
+
+def test_a_decision_process_can_wait_for_a_rider_to_finish(tokyo, tokyo_result):
+    """The finish is a reflex of the kernel's, but a SimPy process can still sleep until a
+    rider crosses the line: ``mark(i, 0)`` fires at the finish time itself."""
+    race = Race(tokyo, traces=False)
+    seen = []
+
+    def waiter():
+        yield race.mark(tokyo.rider_index("Azizulhasni Awang"), 0.0)
+        seen.append((race.env.now, race.finished))
+
+    race.spawn(waiter())
+    r = race.run()
+    assert r.finish_times == tokyo_result.finish_times
+    assert seen == [(r.finish_times["Azizulhasni Awang"], 2)]  # Kenny, then Awang
