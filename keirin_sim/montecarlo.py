@@ -121,13 +121,8 @@ def _ineffective(sc: Scenario, paths: Sequence[str]) -> list[str]:
         head, _, fld = path.rpartition(".")
         if fld not in TACTIC_BOUNDS:
             continue
-        if head == "field":
-            targets = [n for n in sc.names if n != sc.attacker]
-        elif head == "all":
-            targets = list(sc.names)
-        elif head in sc.names:
-            targets = [head]
-        else:
+        targets = sc.param_riders(head)
+        if targets is None:
             continue
         kinds = {sc.riders[sc.rider_index(n)].tactic.kind for n in targets}
         if targets and all(ignores(k, fld) for k in kinds):

@@ -310,8 +310,12 @@ class Race:
         return task.done
 
     # --- watches -----------------------------------------------------------------------
-    def _reflex_watch(self, kind: int, a: int, b: int, val: float, reflex: int) -> None:
-        """A watch the kernel carries out itself where it fires (``kernel.reflex``): no event."""
+    def _row(
+        self, kind: int, a: int, b: int, val: float, reflex: int, ev: simpy.Event | None
+    ) -> None:
+        """Append a watch row (``kernel.WK_KIND`` .. ``WK_REFLEX`` and its value) and the event
+        it triggers, if any.  Written through a flat view of ``WK``: numpy's item assignment
+        costs several times as much."""
         k = self._nw
         if k >= _MAX_WATCHES:
             raise RaceError("too many pending decisions in one race")
@@ -324,8 +328,12 @@ class Race:
         wk[r + 3] = 1
         wk[r + 4] = reflex
         self.WV[k] = val
-        self._wev.append(None)
+        self._wev.append(ev)
         self._wkind.append(kind)
+
+    def _reflex_watch(self, kind: int, a: int, b: int, val: float, reflex: int) -> None:
+        """A watch the kernel carries out itself where it fires (``kernel.reflex``): no event."""
+        self._row(kind, a, b, val, reflex, None)
 
     def _watch(self, kind: int, a: int, b: int, val: float, fresh: bool = False) -> simpy.Event:
         """The event of a watched state quantity (``kernel.watch_value``) crossing zero: the
@@ -335,23 +343,8 @@ class Race:
             ev = self._cache.get(key)
             if ev is not None:
                 return ev
-        k = self._nw
-        if k >= _MAX_WATCHES:
-            raise RaceError("too many pending decisions in one race")
-        self._nw = k + 1
-        # kernel.WK_KIND .. WK_REFLEX, written through a flat view (numpy's item assignment
-        # costs several times as much)
-        wk = self._wkm
-        r = k * K.NWK
-        wk[r] = kind
-        wk[r + 1] = a
-        wk[r + 2] = b
-        wk[r + 3] = 1
-        wk[r + 4] = K.RX_NONE
-        self.WV[k] = val
         ev = simpy.Event(self.env)
-        self._wev.append(ev)
-        self._wkind.append(kind)
+        self._row(kind, a, b, val, K.RX_NONE, ev)
         self._cache[key] = ev
         return ev
 

@@ -96,6 +96,17 @@ class Scenario:
         riders[i] = replace(riders[i], rider=replace(riders[i].rider, **changes))
         return replace(self, riders=tuple(riders))
 
+    def param_riders(self, head: str) -> list[str] | None:
+        """The riders a parameter path's head names (``"field"``: all but the attacker,
+        ``"all"``, or one rider's name); None if it names none."""
+        if head == "field":
+            return [n for n in self.names if n != self.attacker]
+        if head == "all":
+            return list(self.names)
+        if head in self.names:
+            return [head]
+        return None
+
     def set_param(self, path: str, value: Any) -> Scenario:
         """A copy with one parameter changed, named by a dotted path:
 
@@ -121,13 +132,8 @@ class Scenario:
             lo, hi = TOP_BOUNDS[fld]
             _number(src, path, value, lo, hi, integer=fld == "laps")
             return replace(self, **{fld: value})
-        if head == "field":
-            targets = [n for n in self.names if n != self.attacker]
-        elif head == "all":
-            targets = list(self.names)
-        elif head in self.names:
-            targets = [head]
-        else:
+        targets = self.param_riders(head)
+        if targets is None:
             raise ScenarioError(f"{src}: {path}: {head!r} is not a rider, 'field' or 'all'")
         out = self
         for name in targets:
