@@ -219,7 +219,6 @@ class Race:
         self._wkm = memoryview(self.WK).cast("B").cast("q")
         self.WV = np.zeros(_MAX_WATCHES)
         self._wev: list[simpy.Event | None] = []  # None: a reflex
-        self._wkind: list[int] = []
         self._nw = 0
         self._cache: dict[tuple, simpy.Event] = {}
         #: the kernel's proposed step, carried between its calls, and its counters (steps,
@@ -270,17 +269,6 @@ class Race:
             self.tr_n,
             self.kstats,
         ]
-        self._reflex_args = (
-            self.S,
-            self.D,
-            self.C,
-            self.PR,
-            self.gp,
-            self.WK,
-            self.WV,
-            self.rlog,
-            self.kstats,
-        )
         #: succeeds once every rider has finished
         self.done = self.env.event()
         self._wake(URGENT, 0.0)  # after the tactics' first steps, as a process would start
@@ -329,7 +317,6 @@ class Race:
         wk[r + 4] = reflex
         self.WV[k] = val
         self._wev.append(ev)
-        self._wkind.append(kind)
 
     def _reflex_watch(self, kind: int, a: int, b: int, val: float, reflex: int) -> None:
         """A watch the kernel carries out itself where it fires (``kernel.reflex``): no event."""
@@ -513,7 +500,7 @@ class Race:
         self._wkm[k * K.NWK + K.WK_ACTIVE] = 0
         ev = self._wev[k]
         value: Any = None
-        if self._wkind[k] == K.W_BREAK:
+        if self._wkm[k * K.NWK + K.WK_KIND] == K.W_BREAK:
             x = np.where(self.C[:, K.CT_MODE] != K.MODE_DONE, self.S[:, K.SX], -np.inf)
             value = int(np.argmax(x))
             self.log(value, "gap_opened", "{:.0f} m", self.WV.item(k))
@@ -547,10 +534,11 @@ class Race:
         # SimPy's clock to the kernel's: nothing is scheduled before t
         env._now = t
         if k >= 0:
-            if self.WK.item(k, K.WK_REFLEX):
+            if self._wkm[k * K.NWK + K.WK_REFLEX]:
                 # the reflex log was full (it has been read above): carry the reflex out here
-                if not K.reflex(k, t, *self._reflex_args):  # pragma: no cover - n rows
-                    raise RaceError("the reflex log cannot hold one reflex")
+                S, D, C, PR, gp, WK, WV = self.S, self.D, self.C, self.PR, self.gp, self.WK, self.WV
+                if not K.reflex(k, t, S, D, C, PR, gp, WK, WV, self.rlog, self.kstats):
+                    raise RaceError("the reflex log cannot hold one reflex")  # pragma: no cover
                 self._reflexes()
             else:
                 self._fire(k)
@@ -596,11 +584,11 @@ class Race:
             self._release()
 
     def _release(self) -> None:
-        """Close the decision processes still waiting (a launch that never came, a steering
-        reflex), and drop the pending watches' callbacks and what is still scheduled.  They
-        hold the race in reference cycles: without this every race would leave some 200
-        objects to Python's cyclic garbage collector, which then costs the Monte Carlo about
-        5 % of its time.  The race's state and records are kept."""
+        """Close the decision processes still waiting (a launch that never came...), and
+        drop the pending watches' callbacks and what is still scheduled.  They hold the race in
+        reference cycles: without this every race would leave some 200 objects to Python's
+        cyclic garbage collector, which then costs the Monte Carlo about 5 % of its time.  The
+        race's state and records are kept."""
         for task in self._tasks:
             task.gen.close()
         for ev in self._wev:
