@@ -795,8 +795,6 @@ def _run_chunk(
     runs = range(start, stop)
     m = len(runs)
     X, P = _sample(plan, seed, runs)
-    pos = np.zeros((m, n), dtype=np.int8)
-    times = np.full((m, n), np.nan)
     winner = np.empty(m, dtype=object)
     c_m = np.full(m, np.nan)
     c_t = np.full(m, np.nan)
@@ -804,9 +802,10 @@ def _run_chunk(
     err = np.empty(m, dtype=object)
     rows = X.tolist()
     perms = P.tolist() if P is not None else None
-    # filled as Python lists (numpy item assignment costs several times as much)
-    pos_rows = pos.tolist()
-    time_rows = times.tolist()
+    # positions and times filled as Python lists (numpy item assignment costs several times as
+    # much); a run that failed keeps position 0 and no times
+    pos_rows = [[0] * n for _ in range(m)]
+    time_rows = [[math.nan] * n for _ in range(m)]
     ident = list(range(n))
     for k in range(m):
         perm = perms[k] if perms is not None else None
