@@ -200,7 +200,8 @@ class _Parser(argparse.ArgumentParser):
         return []
 
 
-def _dt_value(text: str) -> float:
+def dt_value(text: str) -> float:
+    """argparse type: a kernel reference step (s) inside the range a scenario's dt_s allows."""
     try:
         v = float(text)
     except ValueError:
@@ -251,7 +252,7 @@ def add_run_command(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--dt",
-        type=_dt_value,
+        type=dt_value,
         metavar="S",
         help="kernel reference step in seconds (tolerances and trace interval)",
     )

@@ -2021,6 +2021,13 @@ def _common(p: argparse.ArgumentParser, runs: int) -> None:
         metavar="N",
         help="runs per task and per chunk file (default: automatic, at most 1000)",
     )
+    p.add_argument(
+        "--dt",
+        type=cli.dt_value,
+        metavar="S",
+        help="kernel reference step in seconds for every race (default: the scenario's dt_s); "
+        "coarser is faster and less exact (README: Performance)",
+    )
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -2078,6 +2085,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | No
         sc = _scenario(sc, args.attacker)
     except ScenarioError as e:
         raise CliError(str(e).replace(": attacker:", ": --attacker:")) from None
+    if args.dt is not None:  # the scenario's own step, so replays and resumes see it too
+        sc = dataclasses.replace(sc, dt_s=args.dt)
     if out is not None and parts_dir(out).exists() and not args.resume:
         raise CliError(
             f"{parts_dir(out)}: --resume: holds an unfinished batch: add --resume "

@@ -401,6 +401,7 @@ def test_cli_mc_table_attacker_and_plot(tmp_path, capsys):
         (["--workers", "2", "--scheduler", "tcp://127.0.0.1:1"], ["--scheduler"]),
         (["--attacker", "Nobody"], ["--attacker", "Nobody"]),
         (["--plot", "mc.gif"], ["--plot"]),
+        (["--dt", "0.5"], ["--dt", "0.5"]),
     ],
 )
 def test_cli_mc_bad_arguments(tmp_path, capsys, monkeypatch, args, needles):
@@ -408,6 +409,36 @@ def test_cli_mc_bad_arguments(tmp_path, capsys, monkeypatch, args, needles):
     rc, _, err = run_cli(capsys, "mc", TOKYO_FILE, "--runs", "2", *args)
     assert_one_line_error(rc, err, *needles)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_mc_dt_is_every_race_s_step_and_replays(tmp_path, capsys):
+    """`mc --dt S` runs every race at reference step S: the same rows as a scenario whose dt_s
+    says so, other finish times than the default step, and `run --dt S --mc-seed --mc-run`
+    replays a row exactly."""
+    coarse = tmp_path / "coarse.toml"
+    coarse.write_text(f"base = {json.dumps(TOKYO_FILE)}\ndt_s = 0.2\n")
+    rows = {}
+    for key, args in (
+        ("flag", [TOKYO_FILE, "--dt", "0.2"]),
+        ("file", [coarse]),
+        ("default", [TOKYO_FILE]),
+    ):
+        out = tmp_path / f"{key}.csv"
+        rc, _, err = run_cli(
+            capsys, "mc", *args, "--runs", 8, "--seed", 5, "--workers", 1, "--out", out
+        )
+        assert rc == 0, err
+        rows[key] = pd.read_csv(out)
+    assert_frame_equal(rows["flag"], rows["file"], check_exact=True)
+    times = [c for c in rows["flag"].columns if c.startswith("time.")]
+    assert len(times) == 6
+    assert not np.array_equal(rows["flag"][times].to_numpy(), rows["default"][times].to_numpy())
+    rc, out, err = run_cli(
+        capsys, "run", TOKYO_FILE, "--dt", "0.2", "--mc-seed", 5, "--mc-run", 3, "--json"
+    )
+    assert rc == 0, err
+    for f in json.loads(out)["finish"]:
+        assert f["time_s"] == round(rows["flag"].loc[3, f"time.{f['rider']}"], 4)
 
 
 # --- sweeps ----------------------------------------------------------------------------------
@@ -484,6 +515,8 @@ def test_cli_sweep(tmp_path, capsys):
     assert png.read_bytes()[:4] == b"\x89PNG"
     rc, _, err = run_cli(capsys, "sweep", TOKYO_FILE, "--param", "Jason Kenny.pmax_w=1:2:1")
     assert_one_line_error(rc, err, "pmax_w")
+    rc, _, err = run_cli(capsys, "sweep", TOKYO_FILE, "--dt", "0")
+    assert_one_line_error(rc, err, "--dt")
     rc, _, err = run_cli(capsys, "sweep", TOKYO_FILE, "--param", "nobody.pmax_w=1900")
     assert_one_line_error(rc, err, "nobody")
 
@@ -652,3 +685,13 @@ def test_chunks_of_another_version_are_not_resumed(monkeypatch):
     assert _fingerprint(job) == here
     monkeypatch.setattr(keirin_sim, "__version__", "0.0.1")
     assert _fingerprint(job) != here
+
+
+def test_chunks_of_another_step_are_not_resumed():
+    """A batch resumed with another --dt would mix steps: the fingerprint holds the step."""
+    import keirin_sim
+    from keirin_sim.montecarlo import _fingerprint, _mc_job
+
+    sc = keirin_sim.load_scenario()
+    here = _fingerprint(_mc_job(sc, 100, 7))
+    assert _fingerprint(_mc_job(dataclasses.replace(sc, dt_s=0.2), 100, 7)) != here
