@@ -25,27 +25,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
+from bench_simulate import machine, with_kernel_timed  # shared with bench_simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios" / "tokyo2020_mens_final.toml"
 TARGET_RATE = 4000.0  # races/s on all cores (issue 4)
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}"
 
 
 def best_of(fn, reps: int = 3) -> float:
@@ -136,23 +124,8 @@ def main() -> None:
     t_build = best_of(build) / m
     t_setup = best_of(setup) / m
     t_all = best_of(run) / m
-    # the kernel's share of the same races (wall time of its calls inside the CPU-timed passes)
-    real = K.advance
-    spent = [0.0]
-
-    def timed(*args):
-        t0 = time.perf_counter()
-        out = real(*args)
-        spent[0] += time.perf_counter() - t0
-        return out
-
-    R.K.advance = timed
-    kern = float("inf")
-    for _ in range(3):
-        spent[0] = 0.0
-        run()
-        kern = min(kern, spent[0] / m)
-    R.K.advance = real
+    # the kernel's share of the same races (wall time of its calls, best of three passes)
+    kern = min(with_kernel_timed(run)[1] for _ in range(3)) / m
     t_race = t_draw + t_build + t_all
     print(f"machine: {machine()}")
     print(f"one Monte Carlo race of the Tokyo scenario, CPU, best of 3 passes over {m} runs:")

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -30,6 +31,30 @@ def machine() -> str:
     except OSError:
         pass
     return f"{cpu}; {os.cpu_count()} cores; Python {platform.python_version()}"
+
+
+def with_kernel_timed(fn: Callable[[], object]) -> tuple[float, float]:
+    """Run ``fn`` with the compiled kernel's calls timed: the wall time of ``fn`` and the part
+    of it spent in the kernel (s)."""
+    import keirin_sim.race as R
+
+    real = R.K.advance
+    spent = 0.0
+
+    def timed(*args):
+        nonlocal spent
+        t0 = time.perf_counter()
+        out = real(*args)
+        spent += time.perf_counter() - t0
+        return out
+
+    R.K.advance = timed
+    try:
+        t = time.perf_counter()
+        fn()
+        return time.perf_counter() - t, spent
+    finally:
+        R.K.advance = real
 
 
 def main() -> None:
@@ -57,23 +82,15 @@ def main() -> None:
     )
 
     # kernel share: time the compiled advance() calls inside the same races
-    real = K.advance
-    spent = [0.0]
-
-    def timed(*args):
-        t0 = time.perf_counter()
-        out = real(*args)
-        spent[0] += time.perf_counter() - t0
-        return out
-
-    R.K.advance = timed
-    t = time.perf_counter()
     n = min(a.races, 200)
-    for _ in range(n):
-        simulate(sc, traces=False)
-    total = (time.perf_counter() - t) / n
-    R.K.advance = real
-    kern = spent[0] / n
+
+    def races() -> None:
+        for _ in range(n):
+            simulate(sc, traces=False)
+
+    total, kern = with_kernel_timed(races)
+    total /= n
+    kern /= n
     print(
         f"  of which compiled kernel {kern * 1e3:.3f} ms, SimPy and Python "
         f"{(total - kern) * 1e3:.3f} ms (instrumented run, mean)"
