@@ -411,7 +411,7 @@ def test_cli_mc_bad_arguments(tmp_path, capsys, monkeypatch, args, needles):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cli_mc_dt_is_every_race_s_step_and_replays(tmp_path, capsys):
+def test_cli_mc_dt_sets_the_step_of_every_race_and_replays(tmp_path, capsys):
     """`mc --dt S` runs every race at reference step S: the same rows as a scenario whose dt_s
     says so, other finish times than the default step, and `run --dt S --mc-seed --mc-run`
     replays a row exactly."""
