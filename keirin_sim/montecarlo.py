@@ -1418,6 +1418,7 @@ class _Acc:
             params=list(job.params) if job else [],
             grid=grid,
             errors=list(self.errors),
+            dt_s=float(job.points[0].base.dt_s) if job else None,
             **(_track_info(job.points[0].base) if job else {}),
         )
 
@@ -1444,6 +1445,8 @@ class Summary:
     grid: list[dict[str, Any]] | None = None
     errors: list[str] = field(default_factory=list)
     elapsed_s: float | None = None
+    #: the kernel reference step every race ran at (None: summarised from rows alone)
+    dt_s: float | None = None
     race_m: float | None = None
     lap_m: float | None = None
     pull_off_m_to_go: float | None = None
@@ -1526,6 +1529,7 @@ class Summary:
             "scenario": self.scenario,
             "runs": self.runs,
             "seed": self.seed,
+            "dt_s": self.dt_s,
             "failed": self.failed,
             "attacker": self.attacker,
             "win_probability": {r: r6(p) for r, p in self.win_probability.items()},

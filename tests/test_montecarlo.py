@@ -363,6 +363,7 @@ def test_cli_mc_json(tmp_path, capsys):
     assert err == ""  # no progress bar when stderr is not a terminal
     d = json.loads(stdout)
     assert d["runs"] == 24 and d["seed"] == 7 and d["out"] == str(out)
+    assert d["dt_s"] == 0.1  # the scenario's own step
     assert set(d["win_probability"]) == set(d["ci95"]) and len(d["ci95"]) == 6
     assert sum(d["win_probability"].values()) == pytest.approx(1.0, abs=1e-5)  # JSON rounds
     for r, (lo, hi) in d["ci95"].items():
@@ -424,10 +425,11 @@ def test_cli_mc_dt_sets_the_step_of_every_race_and_replays(tmp_path, capsys):
         ("default", [TOKYO_FILE]),
     ):
         out = tmp_path / f"{key}.csv"
-        rc, _, err = run_cli(
-            capsys, "mc", *args, "--runs", 8, "--seed", 5, "--workers", 1, "--out", out
+        rc, stdout, err = run_cli(
+            capsys, "mc", *args, "--runs", 8, "--seed", 5, "--workers", 1, "--out", out, "--json"
         )
         assert rc == 0, err
+        assert json.loads(stdout)["dt_s"] == (0.1 if key == "default" else 0.2)
         rows[key] = pd.read_csv(out)
     assert_frame_equal(rows["flag"], rows["file"], check_exact=True)
     times = [c for c in rows["flag"].columns if c.startswith("time.")]
