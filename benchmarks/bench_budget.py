@@ -93,7 +93,9 @@ def main() -> None:
 
     import keirin_sim.kernel as K
     import keirin_sim.race as R
-    from keirin_sim.montecarlo import _apply, _mc_job, _sample, _scenario, run_batch, sample_run
+    from keirin_sim.batch import run_batch, sample_run
+    from keirin_sim.batch.jobs import _mc_job, _scenario
+    from keirin_sim.batch.sampling import _apply, _sample
 
     sc = _scenario(SCENARIO, None)
     point = _mc_job(sc, a.races, 1).points[0]

@@ -22,7 +22,7 @@ The catch itself is recorded by the engine (``Result.catch``): the first moment 
 front wheel reaches the attacker's after he had led by more than a metre.  "Caught" means caught
 *before the line*.
 
-``add_commands`` registers the ``catch`` and ``compare`` commands of the ``keirin-sim`` CLI.
+The ``catch`` and ``compare`` commands are in :mod:`keirin_sim.cli.analysis`.
 """
 
 from __future__ import annotations
@@ -40,8 +40,6 @@ from .scenario import TACTIC_BOUNDS, Scenario, ScenarioError
 from .tactics import KINDS, ROLES
 
 if TYPE_CHECKING:  # pragma: no cover
-    import argparse
-
     import pandas as pd
 
 __all__ = [
@@ -54,7 +52,6 @@ __all__ = [
     "Variant",
     "VariantComparison",
     "VariantRow",
-    "add_commands",
     "attack_point_sweep",
     "catch_sweep",
     "compare_variants",
@@ -761,215 +758,3 @@ def attack_point_sweep(
         lap_m=scenario.track.lap_m,
         pull_off_m_to_go=scenario.derny.pull_off_m_to_go,
     )
-
-
-# --- command line -------------------------------------------------------------------------
-def _load(path: str | None, default: str | None = None) -> Scenario:
-    """A scenario file; with no path, the shipped ``default`` (or the Tokyo final)."""
-    from .cli import load_or_fail
-
-    return load_or_fail(path if path is not None else default)
-
-
-def _outputs(args: argparse.Namespace) -> Any:
-    from .cli import CHART_EXTENSIONS, check_output
-
-    return check_output(args.plot, "--plot", CHART_EXTENSIONS) if args.plot else None
-
-
-def _range(text: str, option: str, command: str) -> list[float]:
-    from .cli import PROG, CliError
-
-    try:
-        return parse_range(text, f"{PROG} {command}: {option}")
-    except AnalysisError as e:
-        raise CliError(str(e)) from None
-
-
-def _fmt(v: float | None, fmt: str) -> str:
-    return "-" if v is None else format(v, fmt)
-
-
-def _cmd_catch(args: argparse.Namespace) -> int:
-    """``keirin-sim catch``."""
-    import json
-
-    from .cli import EXIT_OK, _table, json_safe
-
-    plot = _outputs(args)
-    hs = _range(args.hesitation, "--hesitation", "catch")
-    sc = _load(args.scenario)
-    analysis = catch_sweep(sc, args.attacker, hs)
-    lo, hi = min(hs), max(hs)
-    if hi <= lo:  # one value: bracket the flip over the default range
-        lo, hi = min(lo, 0.0), max(hi, 15.0)
-    crit = critical_hesitation(sc, args.attacker, lo, hi, tol=args.tol, at=args.at)
-    if plot is not None:
-        from . import plots
-
-        plots.save(plots.catch_chart(analysis, crit), plot)
-    if args.json:
-        c = crit.to_dict()
-        out = {
-            "scenario": analysis.scenario,
-            "attacker": analysis.attacker,
-            "critical_hesitation_s": c["critical_hesitation_s"],
-            "sentence": crit.sentence,
-            "reference_hesitation_s": analysis.reference_hesitation_s,
-            "at_hesitation_s": crit.at_s,
-            "catch_m_to_go_at": c["catch_m_to_go_at"],
-            "rows": [r.to_dict() for r in analysis.rows],
-        }
-        print(json.dumps(json_safe(out), indent=2, allow_nan=False))
-        return EXIT_OK
-    print(
-        f"{analysis.scenario}: where the field catches {analysis.attacker}, against the "
-        "field's hesitation"
-    )
-    print()
-    rows = [
-        [
-            _fmt(r.hesitation_s, ".2f"),
-            "yes" if r.caught else "no",
-            _fmt(r.catch_m_to_go, ".1f"),
-            _fmt(r.catch_lap, "d"),
-            r.caught_by or "-",
-            _fmt(r.margin_s, "+.3f"),
-            r.winner,
-        ]
-        for r in analysis.rows
-    ]
-    head = ["Hesitation s", "Caught", "M to go", "Lap", "Caught by", "Margin s", "Winner"]
-    print(_table(head, rows, [True, True, True, True, False, True, False]))
-    print()
-    if crit.hesitation_s is not None:
-        print(
-            f"Critical hesitation: {crit.hesitation_s:.2f} s (bisection between {crit.lo:g} "
-            f"and {crit.hi:g} s, to {crit.tol:g} s; {crit.evaluations} replays)"
-        )
-    print(crit.sentence)
-    if plot is not None:
-        print(f"wrote {plot}")
-    return EXIT_OK
-
-
-def _cmd_compare(args: argparse.Namespace) -> int:
-    """``keirin-sim compare``."""
-    import json
-
-    from .cli import EXIT_OK, _table, json_safe
-
-    plot = _outputs(args)
-    ds = _range(args.sweep, "--sweep", "compare") if args.sweep is not None else None
-    sc = _load(args.scenario, DEFAULT_COMPARE_SCENARIO)
-    comp = compare_variants(sc, args.rider)
-    sweep = attack_point_sweep(sc, comp.rider, ds) if ds is not None else None
-    if plot is not None:
-        from . import plots
-
-        plots.save(plots.compare_chart(comp, sweep), plot)
-    if args.json:
-        out = comp.to_dict()
-        if sweep is not None:
-            out["sweep"] = sweep.to_dict()
-        print(json.dumps(json_safe(out), indent=2, allow_nan=False))
-        return EXIT_OK
-    print(f"{comp.scenario}: {comp.rider}, one tactic per variant against the same field")
-    print()
-    head = ["Variant", "Pos", "Margin s", "W' left kJ", "Winner"]
-    rows = [
-        [r.name, str(r.position), f"{r.margin_s:+.3f}", f"{r.w_left_j / 1000:.1f}", r.winner]
-        for r in comp.rows
-    ]
-    print(_table(head, rows, [False, True, True, True, False]))
-    laps = sorted({g[0] for r in comp.rows for g in r.gap_over_laps}, reverse=True)
-    if laps:
-        print()
-        print(f"{comp.rider}'s lead over the rest at the lap marks (m; negative = behind)")
-        head = ["Variant", *(f"{k:g} to go" for k in laps)]
-        rows = []
-        for r in comp.rows:
-            d = dict(r.gap_over_laps)
-            rows.append([r.name, *(_fmt(d.get(k), "+.1f") for k in laps)])
-        print(_table(head, rows, [False, *([True] * len(laps))]))
-    if sweep is not None:
-        print()
-        print(f"Attack-point sweep: {sweep.rider} goes all out at each distance to go")
-        head = ["Launch m to go", "Pos", "Margin s", "W' left kJ", "Winner"]
-        rows = [
-            [
-                f"{r.m_to_go:g}",
-                str(r.position),
-                f"{r.margin_s:+.3f}",
-                f"{r.w_left_j / 1000:.1f}",
-                r.winner,
-            ]
-            for r in sweep.rows
-        ]
-        print(_table(head, rows, [True, True, True, True, False]))
-    if plot is not None:
-        print(f"wrote {plot}")
-    return EXIT_OK
-
-
-def add_commands(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``catch`` and ``compare`` on the ``keirin-sim`` sub-command parser (called by
-    :func:`keirin_sim.cli.build_parser`).  Each sets ``func``: called with the parsed arguments,
-    returns the exit status."""
-    from . import cli
-
-    p = subparsers.add_parser(
-        "catch",
-        help="when would the field have caught the attacker (hesitation sweep)",
-        description="Replay the race with the field's hesitation swept: where (and by whom) "
-        "the attacker is caught, his margin, and the critical hesitation (by bisection) at "
-        "which the catch falls exactly on the line.",
-    )
-    cli.add_scenario_argument(p)
-    p.add_argument(
-        "--attacker", metavar="NAME", help="the rider whose catch is tracked (default: the "
-        "scenario's attacker)"
-    )  # fmt: skip
-    p.add_argument(
-        "--hesitation",
-        default=DEFAULT_HESITATIONS,
-        metavar="START:STOP:STEP",
-        help=f"the field's hesitations to replay, s, STOP included (default {DEFAULT_HESITATIONS})",
-    )
-    p.add_argument(
-        "--at",
-        type=float,
-        metavar="S",
-        help="hesitation at which the sentence gives the catch point (default: the real "
-        "race's if he is caught there, else the start of the range)",
-    )
-    p.add_argument(
-        "--tol",
-        type=float,
-        default=DEFAULT_TOL_S,
-        metavar="S",
-        help=f"bisection tolerance, s (default {DEFAULT_TOL_S:g})",
-    )
-    p.add_argument("--plot", metavar="FILE", help="write the catch chart (.png, .svg or .pdf)")
-    p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
-    p.set_defaults(func=_cmd_catch)
-
-    q = subparsers.add_parser(
-        "compare",
-        help="one rider's tactic varied against the same field (the scenario's [[variants]])",
-        description="Race each [[variants]] tactic of one rider against the same field: "
-        "finish position, margin, W' left at the line and the rider's lead lap by lap; "
-        "optionally sweep the distance to go at which the rider launches.",
-    )
-    cli.add_scenario_argument(q, f"the shipped {DEFAULT_COMPARE_SCENARIO}, with [[variants]]")
-    q.add_argument("--rider", metavar="NAME", help="the varied rider (default: the variants')")
-    q.add_argument(
-        "--sweep",
-        nargs="?",
-        const=DEFAULT_SWEEP,
-        metavar="START:STOP:STEP",
-        help=f"also sweep the launch distance, m to go (alone: {DEFAULT_SWEEP})",
-    )
-    q.add_argument("--plot", metavar="FILE", help="write the comparison chart (.png/.svg/.pdf)")
-    q.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
-    q.set_defaults(func=_cmd_compare)

@@ -1,0 +1,109 @@
+"""Random streams and drawing one run's inputs from a sampling plan, then applying them to
+the scenario.
+
+Random streams: run ``i`` of a batch with seed ``s`` draws from
+``numpy.random.SeedSequence(s, spawn_key=(i,))`` (the ``i``-th child of
+``SeedSequence(s).spawn``), so the rows do not depend on the number of workers, the executor or
+the chunking, and any run can be rebuilt alone (:func:`replay_run`).  A sweep uses the same
+streams at every grid point (common random numbers: differences between points come from the
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..scenario import Scenario
+from ..uncertainty import _Plan
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+
+def run_stream(seed: int, run_index: int) -> np.random.Generator:
+    """The random stream of run ``run_index``: ``SeedSequence(seed, spawn_key=(run_index,))``,
+    the same as ``SeedSequence(seed).spawn(run_index + 1)[run_index]``."""
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(run_index,)))
+    )
+
+
+def _sample(plan: _Plan, seed: int, runs: Sequence[int]) -> tuple[np.ndarray, np.ndarray | None]:
+    """Inputs of ``runs``: values (runs x columns) and start orders (runs x riders, scenario
+    indices by start position) or None.  Each run uses only its own stream, in a fixed order:
+    its normal draws, its uniform draws, the lot, then redraws of normals outside the bounds."""
+    m = len(runs)
+    nn, nu, n = plan.n_normal, plan.n_uniform, plan.n_riders
+    Z = np.empty((m, nn))
+    U = np.empty((m, nu))
+    P = np.empty((m, n), dtype=np.int64) if plan.lot else None
+    gens = []
+    for k, r in enumerate(runs):
+        g = run_stream(seed, int(r))
+        if nn:
+            Z[k] = g.standard_normal(nn)
+        if nu:
+            U[k] = g.random(nu)
+        if P is not None:
+            P[k] = g.permutation(n)
+        gens.append(g)
+    X = np.empty((m, len(plan.columns)))
+    if len(plan.nc):
+        V = plan.mu + plan.sd * Z[:, plan.nd]
+        bad = (V < plan.lo[plan.nc]) | (V > plan.hi[plan.nc])
+        for k in np.flatnonzero(bad.any(axis=1)):
+            for pos in plan.draw_cols:
+                if not bad[k, pos].any():
+                    continue
+                mu, sd = plan.mu[pos], plan.sd[pos]
+                lo, hi = plan.lo[plan.nc[pos]], plan.hi[plan.nc[pos]]
+                while True:
+                    v = mu + sd * gens[k].standard_normal()
+                    if ((v >= lo) & (v <= hi)).all():
+                        break
+                V[k, pos] = v
+        X[:, plan.nc] = V
+    if len(plan.uc):
+        X[:, plan.uc] = plan.ulo + plan.uw * U[:, plan.ud]
+    return X, P
+
+
+_FAST: dict[type, bool] = {}
+
+
+def _replace(obj: Any, changes: dict[str, Any]) -> Any:
+    """``dataclasses.replace`` without the constructor's cost for plain frozen dataclasses
+    (the values were checked against the bounds when sampled)."""
+    cls = type(obj)
+    fast = _FAST.get(cls)
+    if fast is None:
+        fast = _FAST[cls] = (
+            dataclasses.is_dataclass(cls)
+            and not hasattr(cls, "__post_init__")
+            and "__slots__" not in cls.__dict__
+        )
+    if not fast:
+        return dataclasses.replace(obj, **changes)
+    new = object.__new__(cls)
+    d = new.__dict__
+    d.update(obj.__dict__)
+    d.update(changes)
+    return new
+
+
+def _apply(base: Scenario, plan: _Plan, row: Sequence[float], perm: Sequence[int] | None):
+    riders = list(base.riders)
+    for i, rf, tf in plan.apply:
+        e = riders[i]
+        r = _replace(e.rider, {f: row[c] for f, c in rf}) if rf else e.rider
+        t = _replace(e.tactic, {f: row[c] for f, c in tf}) if tf else e.tactic
+        riders[i] = _replace(e, {"rider": r, "tactic": t})
+    if perm is not None:
+        riders = [riders[k] for k in perm]
+    changes: dict[str, Any] = {"riders": tuple(riders)}
+    for f, c in plan.top:
+        changes[f] = row[c]
+    return _replace(base, changes)

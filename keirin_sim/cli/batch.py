@@ -1,0 +1,362 @@
+"""``keirin-sim mc`` and ``keirin-sim sweep``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import plots
+from ..batch import (
+    Batch,
+    BatchError,
+    BatchInterrupted,
+    IneffectiveParameterWarning,
+    Summary,
+    parts_dir,
+    run_batch,
+    sweep,
+    wilson,
+)
+from ..batch.executors import _import_dask
+from ..batch.jobs import _ineffective, _scenario, _sweep_job
+from ..batch.storage import OUT_FORMATS
+from ..scenario import Scenario, ScenarioError
+from ..uncertainty import parse_uncertainty
+from .common import (
+    CHART_EXTENSIONS,
+    CliError,
+    add_scenario_argument,
+    check_output,
+    dt_value,
+    error_line,
+    load_or_fail,
+    nonneg_int,
+    pos_int,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    pass
+
+
+# --- command line ----------------------------------------------------------------------------
+def _common(p: argparse.ArgumentParser, runs: int) -> None:
+    add_scenario_argument(p)
+    p.add_argument(
+        "--runs",
+        type=pos_int,
+        default=runs,
+        metavar="N",
+        help=f"races (per grid point for sweep; default {runs})",
+    )
+    p.add_argument(
+        "--seed",
+        type=nonneg_int,
+        default=0,
+        metavar="S",
+        help="seed of the per-run random streams (default 0)",
+    )
+    p.add_argument(
+        "--workers",
+        type=pos_int,
+        metavar="N",
+        help="local worker processes (default: all cores; 1 = no pool)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run on a Dask distributed cluster (pip install 'keirin-sim[dask]')",
+    )
+    p.add_argument(
+        "--out", metavar="FILE", help="write one row per race: .parquet or .csv, streamed in chunks"
+    )
+    p.add_argument(
+        "--resume",
+        action="store_true",
+        help="complete an interrupted batch written to --out (same arguments)",
+    )
+    p.add_argument(
+        "--attacker",
+        metavar="NAME",
+        help="whose catch point to follow (default: the scenario's attacker)",
+    )
+    p.add_argument("--plot", metavar="FILE", help="write the chart (.png, .svg or .pdf)")
+    p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    p.add_argument(
+        "--chunk-size",
+        type=pos_int,
+        metavar="N",
+        help="runs per task and per chunk file (default: automatic, at most 1000)",
+    )
+    p.add_argument(
+        "--dt",
+        type=dt_value,
+        metavar="S",
+        help="kernel reference step in seconds for every race (default: the scenario's dt_s); "
+        "coarser is faster and less exact (README: Performance)",
+    )
+
+
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    """Add ``mc`` and ``sweep`` to the ``keirin-sim`` command line."""
+    p = sub.add_parser(
+        "mc",
+        help="Monte Carlo: win probabilities over uncertain inputs",
+        description="Run many races with the inputs the scenario's [uncertainty] section "
+        "makes uncertain; print win probabilities (95 % Wilson intervals), mean positions, "
+        "the attacker's catch points and the winning margins.",
+    )
+    _common(p, 1000)
+    p.set_defaults(func=cmd_mc)
+    s = sub.add_parser(
+        "sweep",
+        help="Monte Carlo over a grid of parameter values",
+        description="Run --runs races at every point of a grid of parameter values and "
+        "print the win probability per point.",
+    )
+    _common(s, 100)
+    s.add_argument(
+        "--param",
+        action="append",
+        metavar="NAME.FIELD=START:STOP:STEP",
+        help='a swept parameter (repeat for a grid), e.g. "Jason Kenny.'
+        'launch_m_to_go=150:750:50" or "field.hesitation_s=0,2,4"; default: '
+        "the scenario's [sweep] section",
+    )
+    s.add_argument(
+        "--rider",
+        metavar="NAME",
+        help="whose win probability the table and heatmap show (default: attacker)",
+    )
+    s.set_defaults(func=cmd_sweep)
+
+
+def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | None]:
+    out = check_output(args.out, "--out", tuple(OUT_FORMATS)) if args.out else None
+    plot = check_output(args.plot, "--plot", CHART_EXTENSIONS) if args.plot else None
+    if out and plot and out.resolve() == plot.resolve():
+        raise CliError(error_line(out, "output", "the same file is given twice"))
+    if args.resume and out is None:
+        raise CliError(f"{args.command}: --resume: needs --out (the file to complete)")
+    if args.workers is not None and args.scheduler is not None:
+        raise CliError(f"{args.command}: --scheduler: cannot be combined with --workers")
+    if args.scheduler is not None:
+        try:
+            _import_dask()
+        except BatchError as e:
+            raise CliError(str(e)) from None
+    sc = load_or_fail(args.scenario)
+    try:
+        sc = _scenario(sc, args.attacker)
+    except ScenarioError as e:
+        raise CliError(str(e).replace(": attacker:", ": --attacker:")) from None
+    if args.dt is not None:  # the scenario's own step, so replays and resumes see it too
+        sc = dataclasses.replace(sc, dt_s=args.dt)
+    if out is not None and parts_dir(out).exists() and not args.resume:
+        raise CliError(
+            f"{parts_dir(out)}: --resume: holds an unfinished batch: add --resume "
+            "to complete it, or delete the directory"
+        )
+    return sc, out, plot
+
+
+def _go(fn: Any, args: argparse.Namespace, *a: Any) -> Batch | int:
+    try:
+        return fn(
+            *a,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            out=args.out,
+            resume=args.resume,
+            progress=sys.stderr.isatty() and not args.json,
+            chunk_size=args.chunk_size,
+        )
+    except BatchError as e:
+        raise CliError(str(e)) from None
+    except BatchInterrupted as e:
+        why = e.reason + (f" ({e.detail})" if e.detail else "")
+        where = (
+            f"{e.done} of {e.total} runs kept in {e.out}; add --resume to complete them"
+            if e.out is not None
+            else f"{e.done} of {e.total} runs done, none kept (no --out)"
+        )
+        print(f"keirin-sim {args.command}: {why}: {where}", file=sys.stderr)
+        return e.exit_code
+
+
+def cmd_mc(args: argparse.Namespace) -> int:
+    """``keirin-sim mc``."""
+    sc, out, plot = _prepare(args)
+    parse_uncertainty(sc)
+    b = _go(run_batch, args, sc, args.runs, args.seed)
+    if isinstance(b, int):
+        return b
+    s = b.summary
+    if plot is not None:
+        plots.save(plots.mc_summary(s), plot)
+    if args.json:
+        d = s.to_dict()
+        d["out"] = os.fspath(out) if out else None
+        print(json.dumps(d, indent=2, allow_nan=False))
+        return 0
+    print(format_summary(s))
+    for w in (out, plot):
+        if w is not None:
+            print(f"wrote {w}")
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``keirin-sim sweep``."""
+    sc, out, plot = _prepare(args)
+    rider = args.rider or sc.attacker
+    if rider is not None and rider not in sc.names:
+        raise CliError(
+            f"{sc.source}: --rider: no rider named {rider!r} (riders: {', '.join(sc.names)})"
+        )
+    try:
+        job = _sweep_job(sc, args.param, 1, 0)
+    except BatchError as e:
+        raise CliError(str(e)) from None
+    if plot is not None and rider is None:
+        raise CliError(
+            f"{sc.source}: --rider: the scenario names no attacker: say whose win "
+            "probability to plot"
+        )
+    if plot is not None and len(job.params) > 2:
+        raise CliError(
+            f"{args.plot}: --plot: a heatmap shows one or two parameters, got {len(job.params)}"
+        )
+    for msg in _ineffective(sc, job.params):
+        print(f"keirin-sim: note: {msg}", file=sys.stderr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IneffectiveParameterWarning)  # noted just above
+        b = _go(sweep, args, sc, args.param, args.runs, args.seed)
+    if isinstance(b, int):
+        return b
+    s = b.summary
+    if plot is not None:
+        plots.save(plots.sweep_heatmap(s.grid_table(rider), rider=rider), plot)
+    if args.json:
+        d = s.to_dict()
+        d["out"] = os.fspath(out) if out else None
+        print(json.dumps(d, indent=2, allow_nan=False))
+        return 0
+    print(format_sweep(s, rider))
+    for w in (out, plot):
+        if w is not None:
+            print(f"wrote {w}")
+    return 0
+
+
+def _fmt_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [
+        max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(header)
+    ]
+    line = lambda cells: "  ".join(  # noqa: E731
+        c.ljust(w) if k == 0 else c.rjust(w)
+        for k, (c, w) in enumerate(zip(cells, widths, strict=True))
+    ).rstrip()
+    return "\n".join([line(header), *(line(r) for r in rows)])
+
+
+def format_summary(s: Summary) -> str:
+    """What ``keirin-sim mc`` prints without ``--json``."""
+    head = f"{s.scenario}: {s.runs} races, seed {s.seed}"
+    if s.elapsed_s:
+        head += f" ({s.elapsed_s:.1f} s, {s.runs / s.elapsed_s:,.0f} races/s)"
+    lines = [head, ""]
+    p, ci = s.win_probability, s.ci95
+    rows = [
+        [
+            r,
+            f"{100 * p[r]:.1f} %",
+            f"{100 * ci[r][0]:.1f}-{100 * ci[r][1]:.1f} %",
+            f"{s.mean_position[r]:.2f}",
+        ]
+        for r in sorted(s.riders, key=lambda r: (-s.wins[r], s.mean_position[r]))
+    ]
+    lines.append(_fmt_table(["Rider", "Win", "95 % CI", "Mean pos"], rows))
+    if s.attacker is not None:
+        lines.append("")
+        cp = s.caught_probability
+        text = f"{s.attacker} caught in {100 * cp:.1f} % of the races"
+        q = Summary._q(s.catch_m_to_go)
+        if q:
+            text += (
+                f"; catch point median {q['median']:.0f} m to go (middle half "
+                f"{q['p25']:.0f}-{q['p75']:.0f} m, 90 % within {q['p5']:.0f}-"
+                f"{q['p95']:.0f} m)"
+            )
+        lines.append(text)
+    q = Summary._q(s.winning_margin_s)
+    if q:
+        lines.append(
+            f"Winning margin median {q['median']:.3f} s (90 % within {q['p5']:.3f}-"
+            f"{q['p95']:.3f} s)"
+        )
+    if s.failed:
+        lines.append(f"{s.failed} races could not be finished (left out), e.g.: {s.errors[0]}")
+    return "\n".join(lines)
+
+
+def format_sweep(s: Summary, rider: str | None) -> str:
+    """What ``keirin-sim sweep`` prints without ``--json``: win probability per grid point."""
+    head = (
+        f"{s.scenario}: {len(s.grid or [])} points x {s.runs // max(1, len(s.grid or []))} "
+        f"races, seed {s.seed}"
+    )
+    if s.elapsed_s:
+        head += f" ({s.elapsed_s:.1f} s)"
+    lines = [head, ""]
+    grid = s.grid or []
+    if rider is None:
+        lines.append(
+            _fmt_table(
+                [*s.params, "winner (most wins)", "Win"],
+                [
+                    [
+                        *(
+                            f"{v:g}" if isinstance(v, float) else str(v)
+                            for v in g["values"].values()
+                        ),
+                        max(g["wins"], key=g["wins"].get),
+                        f"{100 * max(g['wins'].values()) / max(1, g['runs']):.1f} %",
+                    ]
+                    for g in grid
+                ],
+            )
+        )
+        return "\n".join(lines)
+    lines.append(f"Win probability of {rider} (%)")
+    fmt = lambda v: f"{v:g}" if isinstance(v, float) else str(v)  # noqa: E731
+    pct = lambda g: f"{100 * g['wins'][rider] / g['runs']:.1f}" if g["runs"] else "-"  # noqa: E731
+    if len(s.params) == 2:
+        xs = list(dict.fromkeys(g["values"][s.params[1]] for g in grid))
+        ys = list(dict.fromkeys(g["values"][s.params[0]] for g in grid))
+        cell = {(g["values"][s.params[0]], g["values"][s.params[1]]): pct(g) for g in grid}
+        lines.append(f"rows: {s.params[0]}; columns: {s.params[1]}")
+        lines.append(
+            _fmt_table(["", *map(fmt, xs)], [[fmt(y), *(cell[(y, x)] for x in xs)] for y in ys])
+        )
+    else:
+        lines.append(
+            _fmt_table(
+                [*s.params, "Win %", "95 % CI"],
+                [
+                    [
+                        *(fmt(v) for v in g["values"].values()),
+                        pct(g),
+                        "-".join(f"{100 * x:.1f}" for x in wilson(g["wins"][rider], g["runs"])),
+                    ]
+                    for g in grid
+                ],
+            )
+        )
+    return "\n".join(lines)

@@ -1,0 +1,256 @@
+"""``keirin-sim run``: replay one race; the text it prints."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import textwrap
+from typing import TYPE_CHECKING, Any
+
+from .. import plots
+from ..batch import sample_run
+from ..files import write_atomically
+from ..race import RaceError, simulate
+from .common import (
+    CHART_EXTENSIONS,
+    EXIT_OK,
+    CliError,
+    add_scenario_argument,
+    check_output,
+    check_riders,
+    dt_value,
+    error_line,
+    json_safe,
+    load_or_fail,
+    nonneg_int,
+    split_names,
+    table,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..results import Result
+
+
+# --- keirin-sim run --------------------------------------------------------------------------
+def add_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "run",
+        help="replay one race and print the results",
+        description="Replay one race: results table, gaps at the lap marks, event log.",
+    )
+    add_scenario_argument(p)
+    p.add_argument("--plot", metavar="FILE", help="write the gap chart (.png, .svg or .pdf)")
+    p.add_argument(
+        "--gap-units",
+        choices=("m", "s"),
+        default="m",
+        help="units of the gap chart: metres (m, default) or seconds (s)",
+    )
+    p.add_argument(
+        "--speed-plot",
+        metavar="FILE",
+        help="write the speed/power/W' chart for --riders (default: the first three)",
+    )
+    p.add_argument(
+        "--riders",
+        metavar="NAMES",
+        help="comma-separated riders to draw in the charts (default: all in the gap chart)",
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    p.add_argument(
+        "--traces-csv", metavar="FILE", help="write the traces (every --dt seconds) as CSV"
+    )
+    p.add_argument(
+        "--dt",
+        type=dt_value,
+        metavar="S",
+        help="kernel reference step in seconds (tolerances and trace interval)",
+    )
+    p.add_argument(
+        "--mc-seed",
+        type=nonneg_int,
+        metavar="S",
+        help="with --mc-run: replay one run of a `keirin-sim mc --seed S` batch",
+    )
+    p.add_argument(
+        "--mc-run", type=nonneg_int, metavar="I", help="the run index to replay (with --mc-seed)"
+    )
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``keirin-sim run``."""
+    plot = check_output(args.plot, "--plot", CHART_EXTENSIONS) if args.plot else None
+    speed = (
+        check_output(args.speed_plot, "--speed-plot", CHART_EXTENSIONS) if args.speed_plot else None
+    )
+    csv = check_output(args.traces_csv, "--traces-csv", (".csv",)) if args.traces_csv else None
+    outs = [o for o in (plot, speed, csv) if o is not None]
+    if len({o.resolve() for o in outs}) < len(outs):
+        raise CliError(error_line(outs[-1], "output", "the same file is given twice"))
+    scenario = load_or_fail(args.scenario)
+    if (args.mc_seed is None) != (args.mc_run is None):
+        given = "--mc-seed" if args.mc_seed is not None else "--mc-run"
+        other = "--mc-run" if given == "--mc-seed" else "--mc-seed"
+        raise CliError(error_line("keirin-sim run", given, f"needs {other} as well"))
+    if args.mc_seed is not None:
+        try:
+            scenario = sample_run(scenario, args.mc_seed, args.mc_run)
+        except ValueError as e:  # ScenarioError, BatchError: already one line
+            raise CliError(str(e)) from None
+    riders = None
+    if args.riders is not None:
+        riders = (
+            check_riders(split_names(args.riders), scenario.names, scenario.source, "--riders")
+            or None
+        )
+    need_traces = bool(plot or speed or csv)
+    try:
+        result = simulate(scenario, traces=need_traces, dt=args.dt)
+    except RaceError as e:
+        raise CliError(error_line(scenario.source, "race", str(e))) from None
+    written = []
+    if plot or speed:
+        if plot:
+            fig = plots.gap_over_laps(result, units=args.gap_units, riders=riders)
+            plots.save(fig, plot)
+            written.append(plot)
+        if speed:
+            plots.save(plots.speed_power(result, riders=riders), speed)
+            written.append(speed)
+    if csv:
+        assert result.traces is not None
+        write_atomically(csv, result.traces.to_csv, "--traces-csv")
+        written.append(csv)
+    if args.json:
+        print(json.dumps(json_safe(result.to_dict()), indent=2, allow_nan=False))
+    else:
+        print(format_result(result))
+        for w in written:
+            print(f"wrote {w}")
+    return EXIT_OK
+
+
+# --- text output ---------------------------------------------------------------------------
+def _num(v: float, fmt: str) -> str:
+    return "-" if v is None or not math.isfinite(v) else format(v, fmt)
+
+
+def format_results(result: Result) -> str:
+    """The results table: position, rider, time, margin, last 200 m, top speed, peak power."""
+    rows = []
+    for k, r in enumerate(result.finish_order):
+        rows.append(
+            [
+                str(k + 1),
+                r,
+                _num(result.finish_times[r], ".3f"),
+                "" if k == 0 else "+" + _num(result.margins[r], ".3f"),
+                _num(result.last_200m_s[r], ".3f"),
+                _num(result.top_speed_kmh[r], ".1f"),
+                _num(result.peak_power_w[r], ".0f"),
+            ]
+        )
+    header = ["Pos", "Rider", "Time s", "Margin s", "Last 200 m s", "Top km/h", "Peak W"]
+    return table(header, rows, [True, False, True, True, True, True, True])
+
+
+def format_lap_gaps(result: Result) -> str:
+    """Gaps at the lap marks: one row per rider (finishing order), one column per lap mark,
+    each cell metres behind the leader there and seconds later at the mark."""
+    gaps = sorted(result.lap_gaps, key=lambda g: -g.laps_to_go)
+    if not gaps:
+        return "(no lap marks)"
+    header = ["Rider", *(f"{g.laps_to_go:g} to go" for g in gaps)]
+    rows = []
+    for r in result.finish_order:
+        cells = [r]
+        for g in gaps:
+            if g.leader == r:
+                cells.append("leader")
+            else:
+                cells.append(f"{_num(g.gap_m[r], '.1f')} m {_num(g.gap_s[r], '.2f')} s")
+        rows.append(cells)
+    return table(header, rows, [False, *([True] * len(gaps))])
+
+
+_EVENT_TEXT = {
+    "derny_off": "derny pulls off",
+    "attack": "{who} attack{s}",
+    "gap_opened": "{who} {is_} {detail} clear",
+    "hesitate": "{who} hesitate{s}",
+    "chase": "{who} start{s} the chase",
+    "launch": "{who} launch{es}",
+    "move_up": "{who} move{s} up",
+}
+
+
+def format_events(result: Result, window_s: float = 1.0) -> list[str]:
+    """A short event log: derny off, attacks, gaps, hesitation, chases, launches, moves up and
+    the catch.  Events of one kind within ``window_s`` of each other share a line."""
+    groups: list[list[Any]] = []
+    for e in result.events:
+        if e.kind not in _EVENT_TEXT:
+            continue
+        g = groups[-1] if groups else None
+        same = g and g[0].kind == e.kind and e.kind != "gap_opened"
+        if same and e.time_s - g[0].time_s <= window_s:
+            g.append(e)
+        else:
+            groups.append([e])
+    lines = []
+    for g in groups:
+        first = g[0]
+        who = ", ".join(e.rider for e in g)
+        one = len(g) == 1
+        details = {e.detail for e in g}
+        text = _EVENT_TEXT[first.kind].format(
+            who=who,
+            s="s" if one else "",
+            es="es" if one else "",
+            is_="is" if one else "are",
+            detail=first.detail,
+        )
+        if first.kind != "gap_opened" and first.detail and first.kind != "derny_off":
+            text += f" ({first.detail})" if len(details) == 1 else ""
+        elif first.kind == "derny_off" and first.detail:
+            text += f" ({first.detail})"
+        lines.append((first.time_s, text))
+    c = result.catch
+    if c:
+        lines.append(
+            (c["time_s"], f"{c['by']} catches {c['attacker']} ({c['m_to_go']:.0f} m to go)")
+        )
+    lines.sort(key=lambda x: x[0])
+    w = result.finish_order[0]
+    lines.append((result.finish_times[w], f"{w} wins"))
+    out = []
+    for t, text in lines:
+        wrapped = textwrap.wrap(text, width=88, subsequent_indent="  ")
+        out.append(f"{t:7.2f} s  " + ("\n" + " " * 11).join(wrapped))
+    return out
+
+
+def format_result(result: Result) -> str:
+    """Everything ``keirin-sim run`` prints without ``--json``."""
+    laps = result.race_m / result.lap_m
+    head = (
+        f"{result.scenario}: {result.race_m:g} m, {laps:g} laps of {result.lap_m:g} m, "
+        f"derny off {result.pull_off_m_to_go:g} m to go"
+    )
+    if math.isfinite(result.pull_off_time_s):
+        head += f" at {result.pull_off_time_s:.1f} s"
+    return "\n".join(
+        [
+            head,
+            "",
+            format_results(result),
+            "",
+            "Gaps at the lap marks (metres behind the leader there, seconds later at the mark)",
+            format_lap_gaps(result),
+            "",
+            "Events",
+            *format_events(result),
+        ]
+    )
