@@ -3,6 +3,7 @@ run alone (:func:`sample_run`, :func:`replay_run`)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -34,7 +35,7 @@ from .jobs import (
 )
 from .sampling import _apply, _sample
 from .schema import _FORMAT_VERSION, _cols, _schema, _table
-from .storage import _check_out, _fingerprint, _Parts, load_runs
+from .storage import BatchLock, _check_out, _fingerprint, _Parts, load_runs
 from .summary import Summary, _Acc
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -72,6 +73,20 @@ class Batch:
         best = ", ".join(f"{r} {p:.1%}" for r, p in top)
         where = f"; rows in {self.out}" if self.out else ""
         return f"<Batch {s.runs} runs, seed {s.seed}: {best}{where}>"
+
+
+class _WriteFailed(Exception):
+    """A chunk file could not be written (its OSError is the argument)."""
+
+
+def _consolidate(parts: _Parts, schema: Any, fmt: str) -> None:
+    try:
+        parts.consolidate(schema, fmt)
+    except OSError as e:
+        raise BatchError(
+            f"{parts.out}: --out: cannot write: {e.strerror or e}; the finished chunks are "
+            f"kept in {parts.dir}: run again with --resume"
+        ) from None
 
 
 class _Terminated(BaseException):
@@ -134,11 +149,18 @@ def _execute(
     def on_term(signum: int, frame: Any) -> None:
         raise _Terminated()
 
+    lock: Any = BatchLock(path) if path is not None else contextlib.nullcontext()
+    resumed = 0
     try:
-        with runner:
+        with lock, runner:
             size = chunk_size
             if path is not None:
                 parts = _Parts(path, {**meta, "chunk_size": None})
+                if resume and not parts.dir.exists():
+                    raise BatchError(
+                        f"{parts.dir}: --resume: no unfinished batch to complete (the folder "
+                        "does not exist): run without --resume"
+                    )
                 if parts.dir.exists() and resume:
                     got = parts.open(True)
                     size = int(got["chunk_size"])
@@ -149,6 +171,7 @@ def _execute(
                 for key in parts.done():
                     done_keys.add(key)
                     acc.add(_cols(parts.read(key)))
+                resumed = int(acc.runs.sum())
             else:
                 size = _chunk_size(job, runner.slots, chunk_size)
             tasks = [
@@ -167,12 +190,23 @@ def _execute(
                 key = (t[0].index, t[1])
                 table = _table(schema, cols)
                 if parts is not None:
-                    parts.write(key, table)
+                    try:
+                        parts.write(key, table)
+                    except OSError as e:
+                        raise _WriteFailed(e) from None
                 else:
                     tables[key] = table
                 acc.add(cols)
                 if bar is not None:
                     bar.update(t[2] - t[1])
+    except _WriteFailed as w:
+        e = w.args[0]
+        done = int(acc.runs.sum())
+        raise BatchError(
+            f"{parts.dir if parts else path}: --out: cannot write a chunk: "
+            f"{e.strerror or e}; the {done} runs finished are kept there: make it writable "
+            "and run again with --resume"
+        ) from None
     except KeyboardInterrupt:
         reason = "interrupted"
     except _Terminated:
@@ -191,12 +225,13 @@ def _execute(
             bar.close()
     if reason is not None:
         if parts is not None:
-            parts.consolidate(schema, fmt)
+            _consolidate(parts, schema, fmt)
         raise BatchInterrupted(reason, int(acc.runs.sum()), job.total, path, detail)
     summary = acc.summary(job)
+    summary.races_run = int(acc.runs.sum()) - resumed
     summary.elapsed_s = time.perf_counter() - t0
     if parts is not None:
-        parts.consolidate(schema, fmt)
+        _consolidate(parts, schema, fmt)
         parts.remove()
         return Batch(summary, path)
     import pyarrow as pa

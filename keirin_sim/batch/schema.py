@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import __version__
 from .jobs import _Job, _track_info
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,6 +61,9 @@ def _schema(job: _Job) -> pa.Schema:
                 "attacker": job.attacker,
                 "riders": list(job.names),
                 "params": list(job.params),
+                "dt_s": float(job.points[0].base.dt_s),
+                "version": __version__,
+                "scenario_file": job.points[0].base.source,
                 **_track_info(job.points[0].base),
             }
         )

@@ -17,11 +17,13 @@ import json
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
+from ..files import write_text_atomically
 from .errors import BatchError
 from .schema import _FORMAT_VERSION
 
@@ -77,7 +79,7 @@ class _Parts:
             self.meta = old
             return old
         self.dir.mkdir()
-        _write_text_atomic(mf, json.dumps(self.meta, indent=1))
+        write_text_atomically(mf, json.dumps(self.meta, indent=1))
         return self.meta
 
     def done(self) -> list[tuple[int, int]]:
@@ -95,12 +97,16 @@ class _Parts:
         import pyarrow.parquet as pq
 
         final = self.path(key)
-        tmp = final.with_name(f".{final.name}.tmp")
-        with open(tmp, "wb") as fh:
-            pq.write_table(table, fh, compression="lz4")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
+        tmp = final.with_name(f".{final.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                pq.write_table(table, fh, compression="lz4")
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, final)
+        finally:
+            if tmp.exists():
+                tmp.unlink()
 
     def read(self, key: tuple[int, int]) -> pa.Table:
         import pyarrow.parquet as pq
@@ -125,21 +131,12 @@ class _Parts:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _write_text_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def _write_rows(out: Path, fmt: str, schema: pa.Schema, tables: Iterable[pa.Table]) -> None:
     """Stream ``tables`` into ``out`` (Parquet row groups of about 64k rows, or CSV) through a
     temporary file renamed at the end."""
     import pyarrow as pa
 
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         if fmt == "parquet":
             import pyarrow.parquet as pq
@@ -163,10 +160,95 @@ def _write_rows(out: Path, fmt: str, schema: pa.Schema, tables: Iterable[pa.Tabl
                     w.write_table(t)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
+        if fmt == "csv":  # CSV has no metadata of its own: a sidecar beside it
+            meta = (schema.metadata or {}).get(b"keirin_sim", b"{}").decode()
+            write_text_atomically(sidecar(out), json.dumps(json.loads(meta), indent=1))
         os.replace(tmp, out)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def sidecar(out: str | os.PathLike[str]) -> Path:
+    """Where a CSV batch file's metadata is kept (``runs.csv`` -> ``runs.csv.meta.json``);
+    a Parquet file keeps it in its own schema metadata."""
+    p = Path(out)
+    return p.with_name(p.name + ".meta.json")
+
+
+def batch_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """How a batch file was made (scenario, seed, runs, step, version, attacker...): from the
+    Parquet schema's metadata or a CSV file's sidecar; ``{}`` when it records nothing."""
+    p = Path(path)
+    if OUT_FORMATS.get(p.suffix.lower()) == "csv":
+        try:
+            return json.loads(sidecar(p).read_text())
+        except (OSError, ValueError):
+            return {}
+    import pyarrow.parquet as pq
+
+    meta = (pq.read_schema(p).metadata or {}).get(b"keirin_sim")
+    return json.loads(meta) if meta else {}
+
+
+class BatchLock:
+    """``<out>.lock``, holding the writer's pid: one batch at a time writes ``out`` and its
+    ``.parts``.  A lock whose process is gone is taken over."""
+
+    def __init__(self, out: Path):
+        self.path = out.with_name(out.name + ".lock")
+        self.held = False
+
+    def __enter__(self) -> BatchLock:
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                pid = self._holder()
+                if pid is not None and pid != os.getpid() and _alive(pid):
+                    raise BatchError(
+                        f"{self.path.with_suffix('')}: --out: another keirin-sim batch "
+                        f"(pid {pid}) is writing this file: wait for it to finish, or "
+                        "choose another --out"
+                    ) from None
+                try:  # stale: its writer died
+                    self.path.unlink()
+                except FileNotFoundError:
+                    pass
+                continue
+            except OSError as e:
+                raise BatchError(
+                    f"{self.path}: --out: cannot create the lock: {e.strerror or e}"
+                ) from None
+            with os.fdopen(fd, "w") as fh:
+                fh.write(f"{os.getpid()}\n")
+            self.held = True
+            return self
+        raise BatchError(f"{self.path}: --out: cannot take the lock")  # pragma: no cover
+
+    def _holder(self) -> int | None:
+        try:
+            return int(self.path.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.held:
+            try:
+                self.path.unlink()
+            except OSError:
+                pass
+            self.held = False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def load_runs(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -176,7 +258,9 @@ def load_runs(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     p = Path(path)
     if OUT_FORMATS.get(p.suffix.lower()) == "csv":
-        return pd.read_csv(p)
+        df = pd.read_csv(p)
+        df.attrs.update(batch_metadata(p))
+        return df
     import pyarrow.parquet as pq
 
     t = pq.read_table(p)

@@ -142,6 +142,8 @@ class Summary:
     grid: list[dict[str, Any]] | None = None
     errors: list[str] = field(default_factory=list)
     elapsed_s: float | None = None
+    #: races raced by the call that made this summary (a resumed batch: only the missing ones)
+    races_run: int | None = None
     #: the kernel reference step every race ran at (None: summarised from rows alone)
     dt_s: float | None = None
     race_m: float | None = None

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import math
 import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import plots
-from ..batch import sample_run
+from ..batch import load_runs, sample_run
+from ..batch.storage import batch_metadata
 from ..files import write_atomically
 from ..race import RaceError, simulate
 from .common import (
@@ -30,6 +33,7 @@ from .common import (
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..results import Result
+    from ..scenario import Scenario
 
 
 # --- keirin-sim run --------------------------------------------------------------------------
@@ -74,9 +78,64 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         help="with --mc-run: replay one run of a `keirin-sim mc --seed S` batch",
     )
     p.add_argument(
-        "--mc-run", type=nonneg_int, metavar="I", help="the run index to replay (with --mc-seed)"
+        "--mc-run",
+        type=nonneg_int,
+        metavar="I",
+        help="the run index to replay (with --mc-seed or --batch)",
+    )
+    p.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="with --mc-run: replay a run of the batch that wrote FILE (.parquet, or .csv with "
+        "its .meta.json): its scenario, seed, step and attacker are read from the file",
+    )
+    p.add_argument(
+        "--point", type=nonneg_int, metavar="P", help="with --batch of a sweep: the grid point"
     )
     p.set_defaults(func=cmd_run)
+
+
+def _from_batch(args: argparse.Namespace) -> tuple[Scenario, dict[str, Any] | None, str | None]:
+    """The scenario (with the batch's step) and sweep values a ``--batch`` file records."""
+    path = Path(args.batch)
+    if not path.is_file():
+        raise CliError(error_line(path, "--batch", "file not found"))
+    try:
+        meta = batch_metadata(path)
+    except Exception as e:  # not a batch file at all
+        msg = f"cannot read: {' '.join(str(e).split())}"
+        raise CliError(error_line(path, "--batch", msg)) from None
+    if not meta.get("scenario_file") or meta.get("seed") is None:
+        raise CliError(
+            error_line(path, "--batch", "records no scenario and seed (written before 0.3.0?)")
+        )
+    if args.mc_run is None:
+        raise CliError(error_line("keirin-sim run", "--batch", "needs --mc-run I as well"))
+    if args.mc_seed is not None and args.mc_seed != meta["seed"]:
+        raise CliError(
+            error_line(
+                "keirin-sim run", "--mc-seed", f"{args.mc_seed} is not the batch's {meta['seed']}"
+            )
+        )
+    if args.mc_run >= int(meta.get("runs", 0)):
+        raise CliError(
+            error_line(path, "--mc-run", f"{args.mc_run} is beyond the batch's {meta['runs']} runs")
+        )
+    scenario = load_or_fail(args.scenario if args.scenario is not None else meta["scenario_file"])
+    if args.dt is None and meta.get("dt_s") is not None:
+        scenario = dataclasses.replace(scenario, dt_s=float(meta["dt_s"]))
+    args.mc_seed = int(meta["seed"])
+    params = None
+    if meta.get("kind") == "sweep":
+        if args.point is None:
+            raise CliError(error_line(path, "--point", "the batch is a sweep: say which point"))
+        df = load_runs(path)
+        rows = df[df["point"] == args.point]
+        if rows.empty:
+            raise CliError(error_line(path, "--point", f"no point {args.point} in the batch"))
+        params = {p: rows.iloc[0][p] for p in meta.get("params", [])}
+        params = {k: (v.item() if hasattr(v, "item") else v) for k, v in params.items()}
+    return scenario, params, meta.get("attacker")
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -89,14 +148,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     outs = [o for o in (plot, speed, csv) if o is not None]
     if len({o.resolve() for o in outs}) < len(outs):
         raise CliError(error_line(outs[-1], "output", "the same file is given twice"))
-    scenario = load_or_fail(args.scenario)
-    if (args.mc_seed is None) != (args.mc_run is None):
+    params, attacker = None, None
+    if args.batch is not None:
+        scenario, params, attacker = _from_batch(args)
+    else:
+        scenario = load_or_fail(args.scenario)
+    if args.point is not None and args.batch is None:
+        raise CliError(error_line("keirin-sim run", "--point", "needs --batch FILE as well"))
+    if args.batch is None and (args.mc_seed is None) != (args.mc_run is None):
         given = "--mc-seed" if args.mc_seed is not None else "--mc-run"
         other = "--mc-run" if given == "--mc-seed" else "--mc-seed"
         raise CliError(error_line("keirin-sim run", given, f"needs {other} as well"))
     if args.mc_seed is not None:
         try:
-            scenario = sample_run(scenario, args.mc_seed, args.mc_run)
+            scenario = sample_run(
+                scenario, args.mc_seed, args.mc_run, attacker=attacker, params=params
+            )
         except ValueError as e:  # ScenarioError, BatchError: already one line
             raise CliError(str(e)) from None
     riders = None
