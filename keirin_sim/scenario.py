@@ -6,7 +6,6 @@ as ``ScenarioError("<file>: <key>: <what is wrong>")``; the CLI prints that line
 
 from __future__ import annotations
 
-import math
 import sys
 from dataclasses import dataclass, field, replace
 from importlib import resources
@@ -19,9 +18,30 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .derny import Derny
-from .rider import MASS_BOUNDS_KG, PMAX_BOUNDS_W, Rider
-from .tactics import KINDS, ROLES, Tactic
+from .rider import MASS_BOUNDS_KG as MASS_BOUNDS_KG
+from .rider import PMAX_BOUNDS_W as PMAX_BOUNDS_W
+from .rider import Rider
+from .tactics import KINDS as KINDS
+from .tactics import ROLES as ROLES
+from .tactics import Tactic
 from .track import Track
+from .validation import (
+    DERNY_BOUNDS,
+    RIDER_BOUNDS,
+    TACTIC_BOUNDS,
+    TACTIC_TYPES,
+    TOP_BOUNDS,
+    TRACK_BOUNDS,
+    ScenarioError,
+    _fail,
+    _fields,
+    _table,
+    check_course,
+    check_entry,
+    check_name,
+    check_reference,
+    check_value,
+)
 
 #: Indoor air density (kg/m^3): about 1.15-1.20 for a warm velodrome near sea level
 #: (ideal-gas law at 25-30 deg C, keirin-reference.md section 4); 1.17 is mid-range.
@@ -34,10 +54,6 @@ LANE_M = 0.25
 #: by more than 5 ms (tests/test_kernel.py).
 DT_S = 0.1
 DEFAULT_SCENARIO = "tokyo2020_mens_final.toml"
-
-
-class ScenarioError(ValueError):
-    """A scenario that cannot be used; the message is one line: file, key, problem."""
 
 
 @dataclass(frozen=True)
@@ -124,79 +140,49 @@ class Scenario:
             bounds = TRACK_BOUNDS if head == "track" else DERNY_BOUNDS
             if fld not in bounds:
                 raise ScenarioError(f"{src}: {path}: unknown {head} field {fld!r}")
-            _number(src, path, value, *bounds[fld])
-            return replace(self, **{head: replace(getattr(self, head), **{fld: value})})
+            check_value(src, path, fld, value, bounds)
+            out = replace(self, **{head: replace(getattr(self, head), **{fld: value})})
+            out._check(path, out.names if head == "track" else [])
+            return out
         if not head:
             if fld not in TOP_BOUNDS:
                 raise ScenarioError(f"{src}: {path}: unknown parameter")
-            lo, hi = TOP_BOUNDS[fld]
-            _number(src, path, value, lo, hi, integer=fld == "laps")
-            return replace(self, **{fld: value})
+            check_value(src, path, fld, value, TOP_BOUNDS)
+            out = replace(self, **{fld: value})
+            if fld == "laps":
+                out._check(path, out.names)
+            return out
         targets = self.param_riders(head)
         if targets is None:
             raise ScenarioError(f"{src}: {path}: {head!r} is not a rider, 'field' or 'all'")
+        if fld in RIDER_BOUNDS:
+            value = float(check_value(src, path, fld, value, RIDER_BOUNDS))
+        elif fld in TACTIC_BOUNDS or fld in TACTIC_TYPES:
+            value = check_value(src, path, fld, value, TACTIC_BOUNDS, TACTIC_TYPES)
+            value = float(value) if fld in TACTIC_BOUNDS else value
+        else:
+            raise ScenarioError(f"{src}: {path}: unknown rider or tactic field {fld!r}")
         out = self
         for name in targets:
             if fld in RIDER_BOUNDS:
-                _number(src, path, value, *RIDER_BOUNDS[fld])
-                out = out.with_rider(name, **{fld: float(value)})
-            elif fld in TACTIC_BOUNDS:
-                _number(src, path, value, *TACTIC_BOUNDS[fld])
-                out = out.with_tactic(name, **{fld: float(value)})
-            elif fld in ("kind", "role", "launch_on_wprime"):
-                out = out.with_tactic(name, **{fld: value})
+                out = out.with_rider(name, **{fld: value})
             else:
-                raise ScenarioError(f"{src}: {path}: unknown rider or tactic field {fld!r}")
+                out = out.with_tactic(name, **{fld: value})
+        out._check(path, targets, course=False)
         return out
 
+    def _check(self, path: str, riders: list[str], course: bool = True) -> None:
+        """The cross checks of a scenario file (:func:`~keirin_sim.validation.check_course`,
+        :func:`~keirin_sim.validation.check_entry`) after ``set_param(path, ...)``: the course
+        unless ``course`` is false, and the entries of ``riders``."""
+        if course:
+            check_course(self.source, self.track, self.derny, self.laps, path)
+        for name in riders:
+            i = self.rider_index(name)
+            e = self.riders[i]
+            check_entry(self.source, f"riders[{i}]", e.rider, e.tactic, self.race_m, path)
 
-# --- validation ----------------------------------------------------------------------------
-# (min, max) of each numeric field; None = no bound on that side.
-RIDER_BOUNDS: dict[str, tuple[float, float]] = {
-    "mass_kg": MASS_BOUNDS_KG,
-    "cda_m2": (0.10, 0.60),
-    "crr": (0.001, 0.02),
-    "efficiency": (0.80, 1.0),
-    "development_m": (4.0, 12.0),
-    "pmax_w": PMAX_BOUNDS_W,
-    "cadence_opt_rpm": (60.0, 200.0),
-    "cp_w": (100.0, 800.0),
-    "w_prime_j": (2000.0, 80000.0),
-}
-TACTIC_BOUNDS: dict[str, tuple[float, float]] = {
-    "launch_m_to_go": (0.0, 5000.0),
-    "wprime_factor": (0.1, 5.0),
-    "attack_m_to_go": (0.0, 5000.0),
-    "hesitation_s": (0.0, 60.0),
-    "gap_trigger_m": (0.5, 100.0),
-    "chase_effort": (0.05, 1.0),
-    "cruise_kmh": (20.0, 75.0),
-    "tempo_kmh": (20.0, 75.0),
-    "follow_gap_m": (0.05, 10.0),
-    "move_up_m_to_go": (0.0, 5000.0),
-    "move_up_kmh": (0.5, 20.0),
-    "let_gap_m": (0.05, 30.0),
-    "let_gap_at_m_to_go": (0.0, 5000.0),
-}
-TRACK_BOUNDS = {
-    "lap_m": (130.0, 500.0),
-    "bend_radius_m": (8.0, 60.0),
-    "width_m": (4.0, 15.0),
-    "finish_frac": (0.0, 1.0),
-    "transition_m": (0.0, 30.0),
-}
-DERNY_BOUNDS = {
-    "start_kmh": (15.0, 60.0),
-    "end_kmh": (15.0, 70.0),
-    "pull_off_m_to_go": (0.0, 5000.0),
-    "ramp_end_m_to_go": (0.0, 5000.0),
-}
-TOP_BOUNDS = {
-    "laps": (1, 20),
-    "air_density": (0.9, 1.4),
-    "lane_m": (0.0, 3.0),
-    "dt_s": (0.001, 0.2),
-}
+
 TOP_KEYS = {
     "base",
     "name",
@@ -212,63 +198,6 @@ TOP_KEYS = {
 #: Sections that other modules read (variants for comparisons, uncertainty for Monte Carlo);
 #: kept as raw tables in ``Scenario.extra`` and validated by their readers.
 EXTRA_KEYS: set[str] = {"variants", "uncertainty", "sweep"}
-
-
-def _fail(src: str, key: str, msg: str) -> ScenarioError:
-    return ScenarioError(f"{src}: {key}: {msg}")
-
-
-def _number(src: str, key: str, val: Any, lo: float, hi: float, integer: bool = False) -> float:
-    if isinstance(val, bool) or not isinstance(val, (int, float)):
-        kind = "an integer" if integer else "a number"
-        raise _fail(src, key, f"must be {kind}, got {type(val).__name__} {val!r}")
-    if integer and not isinstance(val, int):
-        raise _fail(src, key, f"must be an integer, got {val!r}")
-    if not math.isfinite(val):
-        raise _fail(src, key, f"must be finite, got {val!r}")
-    if val < lo or val > hi:
-        raise _fail(src, key, f"{val!r} is outside the physical range [{lo:g}, {hi:g}]")
-    return val
-
-
-def _table(src: str, key: str, val: Any) -> dict[str, Any]:
-    if not isinstance(val, dict):
-        raise _fail(src, key, f"must be a table, got {type(val).__name__}")
-    return val
-
-
-def _fields(
-    src: str,
-    prefix: str,
-    table: dict[str, Any],
-    bounds: dict[str, tuple[float, float]],
-    other: dict[str, type | tuple[type, ...]] | None = None,
-) -> dict[str, Any]:
-    other = other or {}
-    out: dict[str, Any] = {}
-    for k, v in table.items():
-        key = f"{prefix}.{k}" if prefix else k
-        if k in bounds:
-            lo, hi = bounds[k]
-            out[k] = _number(src, key, v, lo, hi, integer=isinstance(lo, int) and k == "laps")
-        elif k in other:
-            if not isinstance(v, other[k]) or (
-                isinstance(v, bool)
-                and bool not in (other[k] if isinstance(other[k], tuple) else (other[k],))
-            ):
-                raise _fail(src, key, f"must be {_typename(other[k])}, got {v!r}")
-            out[k] = v
-        else:
-            known = ", ".join(sorted([*bounds, *other]))
-            raise _fail(src, key, f"unknown key (known: {known})")
-    return out
-
-
-def _typename(t: type | tuple[type, ...]) -> str:
-    ts = t if isinstance(t, tuple) else (t,)
-    return " or ".join(
-        {"str": "a string", "bool": "true or false"}.get(x.__name__, x.__name__) for x in ts
-    )
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
@@ -291,42 +220,24 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     track = Track(
         **_fields(src, "track", _table(src, "track", data.get("track", {})), TRACK_BOUNDS)
     )
-    if track.straight_m <= 0:
-        raise _fail(
-            src,
-            "track.bend_radius_m",
-            f"{track.bend_radius_m} m bends do not fit a {track.lap_m} m lap",
-        )
     derny = Derny(
         **_fields(src, "derny", _table(src, "derny", data.get("derny", {})), DERNY_BOUNDS)
     )
     laps = int(top.get("laps", 6))
     race_m = laps * track.lap_m
-    if derny.end_kmh < derny.start_kmh:
-        raise _fail(src, "derny.end_kmh", f"{derny.end_kmh} is below start_kmh {derny.start_kmh}")
-    if derny.pull_off_m_to_go >= race_m:
-        raise _fail(
-            src,
-            "derny.pull_off_m_to_go",
-            f"{derny.pull_off_m_to_go} m is not inside the {race_m:g} m race",
-        )
-    if derny.ramp_end_m_to_go is not None and not (
-        derny.pull_off_m_to_go <= derny.ramp_end_m_to_go < race_m
-    ):
-        raise _fail(src, "derny.ramp_end_m_to_go", "must lie between the pull-off and the start")
+    check_course(src, track, derny, laps)
     rdef = _fields(
         src,
         "rider_defaults",
         _table(src, "rider_defaults", data.get("rider_defaults", {})),
         RIDER_BOUNDS,
     )
-    tstr = {"kind": str, "role": str, "launch_on_wprime": bool}
     tdef = _fields(
         src,
         "tactic_defaults",
         _table(src, "tactic_defaults", data.get("tactic_defaults", {})),
         TACTIC_BOUNDS,
-        tstr,
+        TACTIC_TYPES,
     )
     riders_raw = data.get("riders")
     if riders_raw is None:
@@ -336,41 +247,30 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     if not 2 <= len(riders_raw) <= 9:
         raise _fail(src, "riders", f"a keirin has 2 to 9 riders, got {len(riders_raw)}")
     entries = []
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     for n, raw in enumerate(riders_raw):
         pre = f"riders[{n}]"
         raw = dict(_table(src, pre, raw))
-        name = raw.pop("name", None)
-        if name is None:
+        if "name" not in raw:
             raise _fail(src, f"{pre}.name", "missing key")
-        if not isinstance(name, str) or not name.strip():
-            raise _fail(src, f"{pre}.name", "must be a non-empty string")
-        if name in seen:
-            raise _fail(src, f"{pre}.name", f"duplicate rider name {name!r}")
-        seen.add(name)
+        name = check_name(src, f"{pre}.name", raw.pop("name"), seen)
         tac_raw = _table(src, f"{pre}.tactic", raw.pop("tactic", {}))
-        vals = {**rdef, **_fields(src, pre, raw, RIDER_BOUNDS)}
-        rider = Rider(name=name, **vals)
-        if rider.cp_w >= rider.pmax_w:
-            raise _fail(src, f"{pre}.cp_w", f"{rider.cp_w} W must be below pmax_w {rider.pmax_w} W")
-        tvals = {**tdef, **_fields(src, f"{pre}.tactic", tac_raw, TACTIC_BOUNDS, tstr)}
+        rider = Rider(name=name, **{**rdef, **_fields(src, pre, raw, RIDER_BOUNDS)})
+        tvals = {**tdef, **_fields(src, f"{pre}.tactic", tac_raw, TACTIC_BOUNDS, TACTIC_TYPES)}
         tac = Tactic(**tvals)
-        if tac.kind not in KINDS:
-            raise _fail(src, f"{pre}.tactic.kind", f"{tac.kind!r} is not one of {', '.join(KINDS)}")
-        if tac.role not in ROLES:
-            raise _fail(src, f"{pre}.tactic.role", f"{tac.role!r} is not one of {', '.join(ROLES)}")
-        for k in ("launch_m_to_go", "attack_m_to_go", "move_up_m_to_go", "let_gap_at_m_to_go"):
-            val = getattr(tac, k)
-            if val is not None and val >= race_m:
-                raise _fail(src, f"{pre}.tactic.{k}", f"{val} m is beyond the {race_m:g} m race")
+        check_entry(src, pre, rider, tac, race_m)
         entries.append(Entry(rider, tac))
+    names = [e.rider.name for e in entries]
     attacker = data.get("attacker")
     if attacker is not None:
         if not isinstance(attacker, str):
             raise _fail(src, "attacker", f"must be a rider name, got {attacker!r}")
-        if attacker not in seen:
-            raise _fail(src, "attacker", f"{attacker!r} is not one of the riders")
-    reference = _table(src, "reference", data.get("reference", {}))
+        attacker = attacker.strip()
+        if attacker not in names:
+            near = [m for m in names if m.casefold() == attacker.casefold()]
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise _fail(src, "attacker", f"{attacker!r} is not one of the riders{hint}")
+    reference = check_reference(src, data.get("reference", {}), names)
     extra = {k: data[k] for k in EXTRA_KEYS if k in data}
     return Scenario(
         name=data["name"],
@@ -393,17 +293,26 @@ def _read_toml(path: str | Path | None) -> tuple[dict[str, Any], str, Path | Non
     if path is None or (not Path(path).exists() and str(path) in shipped_scenarios()):
         name = DEFAULT_SCENARIO if path is None else str(path)
         ref = resources.files("keirin_sim.scenarios").joinpath(name)
-        text = ref.read_text(encoding="utf-8")
+        text = ref.read_text(encoding="utf-8-sig")
         src, folder = name, None
     else:
         p = Path(path)
         src, folder = str(path), p.parent
+        if p.is_dir():
+            raise ScenarioError(f"{src}: is a directory, not a scenario file")
         if not p.is_file():
             raise ScenarioError(f"{src}: file not found")
         try:
-            text = p.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as e:
-            raise ScenarioError(f"{src}: cannot read: {e}") from None
+            raw = p.read_bytes()
+        except OSError as e:
+            raise ScenarioError(f"{src}: cannot read: {' '.join(str(e).split())}") from None
+        try:
+            text = raw.decode("utf-8-sig")  # a leading byte-order mark is dropped
+        except UnicodeDecodeError as e:
+            raise ScenarioError(
+                f"{src}: not UTF-8 text (byte 0x{raw[e.start]:02x} at offset {e.start});"
+                " save the file as UTF-8"
+            ) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -431,7 +340,7 @@ def _with_base(data: dict[str, Any], src: str, folder: Path | None, depth: int =
         bdata, bsrc, bfolder = _read_toml(cand)
     elif base in shipped_scenarios():
         ref = resources.files("keirin_sim.scenarios").joinpath(base)
-        bdata, bsrc, bfolder = tomllib.loads(ref.read_text(encoding="utf-8")), base, None
+        bdata, bsrc, bfolder = tomllib.loads(ref.read_text(encoding="utf-8-sig")), base, None
     else:
         raise _fail(src, "base", f"{base!r} not found beside the file or among shipped scenarios")
     merged = dict(_with_base(bdata, bsrc, bfolder, depth + 1))
