@@ -1,0 +1,214 @@
+"""Charts of :mod:`keirin_sim.analysis`: the catch against the hesitation, the variants' lead
+over laps, the attack-point sweep."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from .style import (
+    CAUGHT_COLOR,
+    CRITICAL_COLOR,
+    FREE_COLOR,
+    MARK_COLOR,
+    NOT_CAUGHT_COLOR,
+    PALETTE,
+    REFERENCE_COLOR,
+    KeirinFigure,
+    _m_to_go_marks,
+    lap_axis,
+    new_figure,
+    rider_colors,
+    style_axes,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
+    from ..analysis import AttackPointSweep, CatchAnalysis, CriticalHesitation, VariantComparison
+
+
+def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = None) -> Figure:
+    """Where the field catches the attacker, against its hesitation (top), and the attacker's
+    margin (bottom).
+
+    Top: the catch point in metres to go (higher = caught earlier), one marker per replay,
+    coloured by the rider who made the catch; replays where he is not caught sit on the finish
+    line as open markers.  The critical hesitation (the catch falls on the line) and the real
+    race's hesitation are marked; the lap marks are labelled on the right.  Bottom: his signed
+    margin (positive = won by, negative = behind the winner).
+    """
+    import textwrap
+
+    rows = sorted(analysis.rows, key=lambda r: r.hesitation_s)
+    fig, (ax, axm) = new_figure(2, 1, figsize=(10.0, 7.0), sharex=True, height_ratios=(2.3, 1.0))
+    h = np.array([r.hesitation_s for r in rows])
+    y = np.array([r.catch_m_to_go if r.caught else np.nan for r in rows], dtype=float)
+    names = list(analysis.names)
+    names += sorted({r.caught_by for r in rows if r.caught and r.caught_by not in names})
+    style = rider_colors(names)
+    ax.axhline(0.0, color=CRITICAL_COLOR, linewidth=2.0, zorder=2)
+    ax.plot(h, np.where(np.isnan(y), 0.0, y), color="#999999", linewidth=1.2, zorder=2)
+    by = [r.caught_by for r in rows if r.caught]
+    for who in sorted(set(by), key=names.index):
+        sel = [i for i, r in enumerate(rows) if r.caught and r.caught_by == who]
+        ax.plot(
+            h[sel], y[sel], "o", color=style[who][0], markersize=6, zorder=3,
+            label=f"caught by {who}",
+        )  # fmt: skip
+    free = [i for i, r in enumerate(rows) if not r.caught]
+    if free:
+        ax.plot(
+            h[free], np.zeros(len(free)), "o", markerfacecolor="white",
+            markeredgecolor=NOT_CAUGHT_COLOR,
+            markeredgewidth=1.5, markersize=6, zorder=4, label="not caught before the line",
+        )  # fmt: skip
+    top = float(np.nanmax(y)) if np.isfinite(y).any() else 0.0
+    top = max(top * 1.12, 60.0)
+    ax.set_ylim(-0.06 * top, top)
+    _m_to_go_marks(ax, analysis.race_m, analysis.lap_m, analysis.pull_off_m_to_go, "y", finish=True)
+    # the two hesitations that matter
+    marks = []
+    if critical is not None and critical.hesitation_s is not None:
+        marks.append((critical.hesitation_s, f"critical: {critical.hesitation_s:.2f} s",
+                      CRITICAL_COLOR, "-"))  # fmt: skip
+    ref = analysis.reference_hesitation_s
+    if ref is not None:
+        marks.append((ref, f"real race: {ref:g} s", REFERENCE_COLOR, ":"))
+    for k, (x, label, color, ls) in enumerate(marks):
+        for a in (ax, axm):
+            a.axvline(x, color=color, linestyle=ls, linewidth=1.6, zorder=2)
+        ax.annotate(
+            label, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -4 - 14 * k),
+            textcoords="offset points", ha="left", va="top", fontsize=9, color=color,
+            fontweight="bold",
+        )  # fmt: skip
+    title = f"Where the field catches {analysis.attacker}, against its hesitation"
+    style_axes(ax, title=title, ylabel="catch point (m to go)")
+    # outside the lap-mark labels on the right (constrained layout keeps room for it)
+    fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", frameon=False,
+               fontsize=9)  # fmt: skip
+    if critical is not None and critical.sentence:
+        text = textwrap.fill(critical.sentence, 88)
+        ax.text(
+            0.0, 1.02, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=9.5,
+            color="#333333",
+        )  # fmt: skip
+        pad = 8 + 13 * (text.count("\n") + 1)
+        ax.set_title(title, loc="left", fontsize=12, fontweight="bold", pad=pad)
+    m = np.array([r.margin_s for r in rows])
+    axm.axhline(0.0, color="#555555", linewidth=1.0)
+    axm.fill_between(h, m, 0.0, where=m >= 0, color=FREE_COLOR, alpha=0.25, linewidth=0,
+                     interpolate=True, label="wins")  # fmt: skip
+    axm.fill_between(h, m, 0.0, where=m < 0, color=CAUGHT_COLOR, alpha=0.25, linewidth=0,
+                     interpolate=True, label="beaten")  # fmt: skip
+    axm.plot(h, m, color="#333333", linewidth=1.4, marker=".", markersize=4)
+    style_axes(
+        axm,
+        xlabel="the field's hesitation before the chase (s)",
+        ylabel=f"{analysis.attacker}'s\nmargin (s)",
+        legend="inside",
+    )
+    return fig
+
+
+def _variant_styles(n: int) -> list[tuple[str, str]]:
+    """Colour and line style per variant: both change, so lines that coincide stay visible."""
+    return [(PALETTE[k % len(PALETTE)], ("-", "--", "-.", ":")[k % 4]) for k in range(n)]
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+def _draw_variants(ax: Axes, comparison: VariantComparison) -> None:
+    laps = comparison.race_m / comparison.lap_m
+    styles = _variant_styles(len(comparison.rows))
+    for (c, ls), row in zip(styles, comparison.rows, strict=True):
+        label = f"{row.name}: {_ordinal(row.position)}, {row.margin_s:+.2f} s"
+        ltg = np.asarray(row.lead_m_to_go) / comparison.lap_m
+        ax.plot(ltg, row.lead_m, color=c, linestyle=ls, linewidth=2.0, label=label, alpha=0.9)
+        if row.gap_over_laps:
+            pts = np.array(row.gap_over_laps)
+            ax.plot(pts[:, 0], pts[:, 1], "o", color=c, markersize=4)
+    ax.axhline(0.0, color="#555555", linewidth=1.0, zorder=1)
+    pull = comparison.pull_off_m_to_go / comparison.lap_m
+    lap_axis(ax, laps, pull, start_laps=min(laps, pull + 1.0))
+    style_axes(
+        ax,
+        title=f"{comparison.rider}: lead over the rest of the field, one line per tactic",
+        ylabel="lead over the next rider (m)\n(below 0: behind the leader)",
+        legend=True,
+    )
+
+
+def variants_chart(comparison: VariantComparison) -> Figure:
+    """The varied rider's lead over the rest of the field against laps to go (of the front of
+    the race), one line per variant (dots at the lap marks; positive = ahead of everyone by,
+    negative = behind the leader by); the legend gives each variant's finish and margin."""
+    fig, ax = new_figure(figsize=(11.0, 5.0))
+    _draw_variants(ax, comparison)
+    return fig
+
+
+def _draw_attack_sweep(ax_pos: Axes, ax_m: Axes, sweep: AttackPointSweep) -> None:
+    rows = sorted(sweep.rows, key=lambda r: -r.m_to_go)
+    d = np.array([r.m_to_go for r in rows])
+    pos = np.array([r.position for r in rows])
+    m = np.array([r.margin_s for r in rows])
+    span = max(float(d.max() - d.min()), 50.0)
+    for a in (ax_pos, ax_m):
+        a.set_xlim(float(d.max()) + 0.04 * span, float(d.min()) - 0.04 * span)
+    win = pos == 1
+    ax_pos.plot(d, pos, color="#888888", linewidth=1.0, zorder=2)
+    ax_pos.plot(d[win], pos[win], "o", color=FREE_COLOR, markersize=6, zorder=3, label="wins")
+    ax_pos.plot(d[~win], pos[~win], "o", color=CAUGHT_COLOR, markersize=6, zorder=3,
+                label="beaten")  # fmt: skip
+    n = max(int(pos.max()), 2)
+    ax_pos.set_ylim(n + 0.5, 0.5)
+    ax_pos.set_yticks(range(1, n + 1))
+    _m_to_go_marks(ax_pos, sweep.race_m, sweep.lap_m, sweep.pull_off_m_to_go, "x")
+    style_axes(
+        ax_pos,
+        title=f"{sweep.rider}: finish against the launch point (all out from there)",
+        ylabel="finish position",
+        legend="inside",
+    )
+    ax_m.axhline(0.0, color="#555555", linewidth=1.0)
+    ax_m.fill_between(d, m, 0.0, where=m >= 0, color=FREE_COLOR, alpha=0.25, linewidth=0,
+                      interpolate=True)  # fmt: skip
+    ax_m.fill_between(d, m, 0.0, where=m < 0, color=CAUGHT_COLOR, alpha=0.25, linewidth=0,
+                      interpolate=True)  # fmt: skip
+    ax_m.plot(d, m, color="#333333", linewidth=1.4, marker="o", markersize=3.5)
+    for x in (3, 2, 1):
+        if d.min() <= x * sweep.lap_m <= d.max():
+            ax_m.axvline(x * sweep.lap_m, color=MARK_COLOR, linestyle="--", linewidth=0.9)
+    style_axes(
+        ax_m,
+        xlabel="launch point (m to go)",
+        ylabel="margin (s)\n(+ won by, - behind)",
+    )
+
+
+def attack_point_chart(sweep: AttackPointSweep) -> Figure:
+    """Finish position (top) and signed margin (bottom) of one rider against the distance to
+    go at which he launches (early launches on the left), with the lap marks."""
+    fig, (a, b) = new_figure(2, 1, figsize=(10.0, 6.5), sharex=True, height_ratios=(1.0, 1.2))
+    _draw_attack_sweep(a, b, sweep)
+    return fig
+
+
+def compare_chart(comparison: VariantComparison, sweep: AttackPointSweep | None = None) -> Figure:
+    """``keirin-sim compare``'s chart: :func:`variants_chart`, with the
+    :func:`attack_point_chart` panels below it when a sweep is given."""
+    if sweep is None:
+        return variants_chart(comparison)
+    fig = KeirinFigure(figsize=(11.0, 11.0), layout="constrained")
+    top, bottom = fig.subfigures(2, 1, height_ratios=(1.0, 1.1))
+    _draw_variants(top.subplots(), comparison)
+    a, b = bottom.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1.0, 1.2]})
+    _draw_attack_sweep(a, b, sweep)
+    return fig
