@@ -246,3 +246,191 @@ def test_shipped_scenario_by_bare_name(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     sc = load_scenario("early_vs_late.toml")
     assert sc.extra["variants"]
+
+
+# --- set_param gets the checks of a scenario file ------------------------------------------------
+@pytest.mark.parametrize(
+    "path, value, needle",
+    [
+        ("Jason Kenny.pmax_w", 300, "300 W must be above cp_w 450 W"),
+        ("Jason Kenny.cp_w", 2000.0, "outside the physical range"),
+        ("Jason Kenny.kind", "bogus", "'bogus' is not one of follow"),
+        ("Jason Kenny.kind", 5, "must be a string, got 5"),
+        ("Jason Kenny.role", "boss", "'boss' is not one of chase, wheel"),
+        ("Jason Kenny.launch_on_wprime", "yes", "must be true or false, got 'yes'"),
+        ("Jason Kenny.launch_m_to_go", 1600.0, "1600.0 m is beyond the 1500 m race"),
+        ("Jason Kenny.attack_m_to_go", 1500.0, "beyond the 1500 m race"),
+        ("all.move_up_m_to_go", 2000.0, "beyond the 1500 m race"),
+        ("field.let_gap_at_m_to_go", 1500.0, "beyond the 1500 m race for Matthew Glaetzer"),
+        ("derny.end_kmh", 20.0, "20.0 is below start_kmh 30.0"),
+        ("derny.start_kmh", 55.0, "derny.end_kmh 50.0 is below start_kmh 55.0"),
+        ("derny.pull_off_m_to_go", 1500.0, "not inside the 1500 m race"),
+        ("derny.ramp_end_m_to_go", 100.0, "between the pull-off and the start"),
+        ("track.bend_radius_m", 45.0, "45.0 m bends do not fit a 250.0 m lap"),
+        ("track.lap_m", 130.0, "track.bend_radius_m 22.0 m bends do not fit a 130.0 m lap"),
+        ("laps", 2, "derny.pull_off_m_to_go 750.0 m is not inside the 500 m race"),
+    ],
+)
+def test_set_param_checks_like_a_file(tokyo, path, value, needle):
+    with pytest.raises(ScenarioError) as e:
+        tokyo.set_param(path, value)
+    msg = str(e.value)
+    assert msg.startswith(f"{tokyo.source}: {path}: ")
+    assert needle in msg
+    assert "\n" not in msg
+
+
+def test_set_param_field_cp_above_a_riders_pmax(tokyo):
+    sc = tokyo.set_param("Maximilian Levy.pmax_w", 700.0)
+    with pytest.raises(ScenarioError) as e:
+        sc.set_param("field.cp_w", 750.0)
+    assert str(e.value) == (
+        f"{tokyo.source}: field.cp_w: 750.0 W must be below pmax_w 700.0 W for Maximilian Levy"
+    )
+    assert sc.set_param("field.cp_w", 650.0).riders[3].rider.cp_w == 650.0
+
+
+def test_set_param_laps_puts_a_mark_outside_the_race(tokyo):
+    sc = tokyo.set_param("derny.pull_off_m_to_go", 250.0)
+    with pytest.raises(ScenarioError) as e:
+        sc.set_param("laps", 3)  # Glaetzer lets his gap open 875 m from the line
+    assert str(e.value) == (
+        f"{tokyo.source}: laps: Matthew Glaetzer's let_gap_at_m_to_go 875.0 m is beyond the"
+        " 750 m race"
+    )
+    assert sc.set_param("laps", 4).laps == 4
+
+
+def test_set_param_keeps_valid_values_as_before(tokyo):
+    sc = tokyo.set_param("Jason Kenny.pmax_w", 2000)
+    assert sc.riders[0].rider.pmax_w == 2000.0 and isinstance(sc.riders[0].rider.pmax_w, float)
+    sc = tokyo.set_param("field.hesitation_s", 4)
+    assert isinstance(sc.riders[1].tactic.hesitation_s, float)
+    sc = tokyo.set_param("Jason Kenny.launch_on_wprime", True)
+    assert sc.riders[0].tactic.launch_on_wprime is True
+    assert tokyo.set_param("Jason Kenny.role", "chase").riders[0].tactic.role == "chase"
+    assert tokyo.set_param("laps", 4).laps == 4
+    assert tokyo.set_param("track.lap_m", 150.0).track.lap_m == 150.0
+    assert tokyo.set_param("derny.start_kmh", 25).derny.start_kmh == 25
+
+
+# --- rider names ---------------------------------------------------------------------------------
+def test_names_are_trimmed_and_attacker_matches_the_trimmed_name():
+    data = minimal(attacker="B")
+    data["riders"][1] = {"name": "  B\u00a0"}
+    sc = parse_scenario(data, "race.toml")
+    assert sc.names == ["A", "B", "C"]
+    assert sc.attacker == "B"
+    assert sc.set_param("B.pmax_w", 2000.0).riders[1].rider.pmax_w == 2000.0
+    with pytest.raises(ScenarioError, match=r"^race.toml: attacker: 'b' .*did you mean 'B'"):
+        parse_scenario(minimal(attacker="b"), "race.toml")
+
+
+@pytest.mark.parametrize(
+    "name, needle",
+    [
+        ("a", "duplicate rider name 'a' (same as 'A')"),
+        (" A ", "duplicate rider name 'A'"),
+        ("B\tC", "U+0009"),
+        ("B\nC", "U+000A"),
+        ("B\x00C", "U+0000"),
+        ("B\u202eC", "U+202E (right-to-left override)"),
+        ("B\u200bC", "U+200B"),
+        ("B\u2028C", "U+2028"),
+        ("x" * 5000, "5000 characters long (at most 60)"),
+        ("x" * 61, "61 characters long"),
+        ("field", "reserved"),
+        ("ALL", "reserved"),
+        (" Field ", "reserved"),
+        ("Kenny, Jason", "contains a comma"),
+        ("   ", "non-empty string"),
+        (3, "non-empty string"),
+    ],
+)
+def test_bad_rider_names(name, needle):
+    data = minimal()
+    data["riders"][1] = {"name": name}
+    with pytest.raises(ScenarioError) as e:
+        parse_scenario(data, "race.toml")
+    msg = str(e.value)
+    assert msg.startswith("race.toml: riders[1].name: ")
+    assert needle in msg
+    assert "\n" not in msg and len(msg) < 200
+
+
+def test_names_with_dots_and_accents_are_fine():
+    data = minimal()
+    data["riders"][1] = {"name": "J. Smith"}
+    data["riders"][2] = {"name": "Zoé Ørsted-Łukasz " + "x" * 40}
+    sc = parse_scenario(data)
+    assert sc.names[1] == "J. Smith"
+    assert sc.set_param("J. Smith.mass_kg", 80.0).riders[1].rider.mass_kg == 80.0
+
+
+# --- files ---------------------------------------------------------------------------------------
+def test_directory_bom_and_non_utf8(tmp_path):
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(tmp_path)
+    assert str(e.value) == f"{tmp_path}: is a directory, not a scenario file"
+    text = 'name = "bom"\n[[riders]]\nname = "A"\n[[riders]]\nname = "B"\n'
+    f = tmp_path / "bom.toml"
+    f.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert load_scenario(f).names == ["A", "B"]
+    (tmp_path / "child.toml").write_text('base = "bom.toml"\nname = "c"\n')
+    assert load_scenario(tmp_path / "child.toml").names == ["A", "B"]
+    latin = tmp_path / "latin1.toml"
+    latin.write_bytes(text.replace("A", "Zoé").encode("latin-1"))
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(latin)
+    msg = str(e.value)
+    assert msg.startswith(f"{latin}: not UTF-8 text (byte 0xe9 at offset ")
+    assert "\n" not in msg
+
+
+# --- [reference] ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "ref, key, needle",
+    [
+        ({"hesitation_s": float("nan")}, "reference.hesitation_s", "finite"),
+        ({"hesitation_s": 61.0}, "reference.hesitation_s", "outside"),
+        ({"hesitation_s": "long"}, "reference.hesitation_s", "number"),
+        ({"winning_margin_s": -0.1}, "reference.winning_margin_s", "outside"),
+        ({"winning_margin_s": float("inf")}, "reference.winning_margin_s", "finite"),
+        ({"winning_margin_s": True}, "reference.winning_margin_s", "number"),
+        ({"lead_at_two_laps_m": [80.0, 62.5]}, "reference.lead_at_two_laps_m", "above high"),
+        ({"lead_at_two_laps_m": [1.0, 2.0, 3.0]}, "reference.lead_at_two_laps_m", "[low, high]"),
+        ({"lead_at_two_laps_m": [1.0, float("nan")]}, "reference.lead_at_two_laps_m[1]", "finite"),
+        ({"lead_at_two_laps_m": "far"}, "reference.lead_at_two_laps_m", "number"),
+        ({"finish_order": ["A", "Z"]}, "reference.finish_order[1]", "'Z' is not one of"),
+        ({"finish_order": ["A", "B", "A"]}, "reference.finish_order[2]", "given twice"),
+        ({"finish_order": "A"}, "reference.finish_order", "list of rider names"),
+        ({"future": float("nan")}, "reference.future", "finite"),
+        ({"future": [1.0, float("-inf")]}, "reference.future[1]", "finite"),
+        ({"future": {"x": {"y": float("nan")}}}, "reference.future.x.y", "finite"),
+        ({"future": None}, "reference.future", "must be a number, string"),
+        ("final", "reference", "must be a table"),
+    ],
+)  # fmt: skip
+def test_reference_checked(ref, key, needle):
+    with pytest.raises(ScenarioError) as e:
+        parse_scenario(minimal(reference=ref), "race.toml")
+    msg = str(e.value)
+    assert msg.startswith(f"race.toml: {key}: ")
+    assert needle in msg
+    assert "\n" not in msg
+
+
+def test_reference_good_values_kept():
+    ref = {
+        "finish_order": ["C", " A"],
+        "winning_margin_s": 0,
+        "lead_at_two_laps_m": 70.0,
+        "hesitation_s": 10,
+        "note": "r",
+        "flags": [True, "x", 1.5, {"k": 2}],
+        "table": {"a": 1},
+    }
+    sc = parse_scenario(minimal(reference=ref))
+    assert sc.reference == {**ref, "finish_order": ["C", "A"]}
+    sc = parse_scenario(minimal(reference={"lead_at_two_laps_m": [62.5, 80.0]}))
+    assert sc.reference["lead_at_two_laps_m"] == [62.5, 80.0]
