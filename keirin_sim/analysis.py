@@ -591,16 +591,37 @@ class VariantComparison:
 
 
 def _lead_trace(res: Result, rider: str) -> tuple[np.ndarray, np.ndarray]:
+    """``rider``'s lead over the best other rider (m) against the front's metres to go, from
+    the start to the moment the first rider crosses the line.
+
+    The traces hold a finished rider at the line (``x_m`` is clamped at the race distance),
+    so samples after the first finish would show the chasers closing in on a rider who in
+    reality rolls on past the line, and the lead would shrink to a metre or two.  The trace
+    therefore ends at the first finish time, where each rider's position is interpolated
+    along his own path (his unclamped samples plus the exact crossing point, the line at his
+    finish time): the last lead is then the real distance between them as the winner crosses,
+    about the time margin times the speed there."""
     tr = res.traces
     if tr is None:
         return np.zeros(0), np.zeros(0)
     i = tr.names.index(rider)
-    x = tr.x_m
-    others = np.delete(x, i, axis=1)
-    front = x.max(axis=1)
-    keep = front <= res.race_m
-    lead = x[keep, i] - others[keep].max(axis=1)
-    return res.race_m - front[keep], lead
+    t = np.asarray(tr.t, dtype=float)
+    x = np.asarray(tr.x_m, dtype=float)
+    finish = np.array([res.finish_times.get(n, math.nan) for n in tr.names], dtype=float)
+    t_end = float(np.nanmin(finish)) if np.isfinite(finish).any() else float(t[-1])
+    line = res.race_m - 1e-6  # held riders sit a hair short of the line, not on it
+    keep = (t < t_end) & (x.max(axis=1) < line)
+    at_end = []
+    for j in range(x.shape[1]):
+        on = x[:, j] < line
+        tj, xj = t[on], x[on, j]
+        if math.isfinite(finish[j]):
+            tj, xj = np.append(tj, finish[j]), np.append(xj, res.race_m)
+        at_end.append(float(np.interp(t_end, tj, xj)) if len(tj) else res.race_m)
+    pos = np.vstack([x[keep], np.array(at_end)])
+    front = pos.max(axis=1)
+    lead = pos[:, i] - np.delete(pos, i, axis=1).max(axis=1)
+    return res.race_m - front, lead
 
 
 def _gap_over_laps(res: Result, rider: str) -> tuple[tuple[float, float], ...]:

@@ -35,9 +35,10 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
     margin (bottom).
 
     Top: the catch point in metres to go (higher = caught earlier), one marker per replay,
-    coloured by the rider who made the catch; replays where he is not caught sit on the finish
-    line as open markers.  The critical hesitation (the catch falls on the line) and the real
-    race's hesitation are marked; the lap marks are labelled on the right.  Bottom: his signed
+    coloured by the rider who made the catch; replays where he is not caught are open markers
+    in a shaded band below the finish line, labelled "not caught".  The critical hesitation
+    (the catch falls on the line) and the real race's hesitation are marked; the lap marks are
+    labelled on the right.  Bottom: his signed
     margin (positive = won by, negative = behind the winner).
     """
     import textwrap
@@ -49,8 +50,19 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
     names = list(analysis.names)
     names += sorted({r.caught_by for r in rows if r.caught and r.caught_by not in names})
     style = rider_colors(names)
+    top = float(np.nanmax(y)) if np.isfinite(y).any() else 0.0
+    top = max(top * 1.12, 60.0)
+    # Replays without a catch go in their own band beyond the line (not on it, where they
+    # would read as "caught at the line"), shaded and labelled "not caught".
+    band_lo, band_hi, row_y = -0.15 * top, -0.03 * top, -0.09 * top
+    ax.set_ylim(band_lo - 0.01 * top, top)
     ax.axhline(0.0, color=CRITICAL_COLOR, linewidth=2.0, zorder=2)
-    ax.plot(h, np.where(np.isnan(y), 0.0, y), color="#999999", linewidth=1.2, zorder=2)
+    crit_h = critical.hesitation_s if critical is not None else None
+    line_h, line_y = h[np.isfinite(y)], y[np.isfinite(y)]
+    if crit_h is not None:  # the catch curve reaches the line at the critical hesitation
+        k = int(np.searchsorted(line_h, crit_h))
+        line_h, line_y = np.insert(line_h, k, crit_h), np.insert(line_y, k, 0.0)
+    ax.plot(line_h, line_y, color="#999999", linewidth=1.2, zorder=2)
     by = [r.caught_by for r in rows if r.caught]
     for who in sorted(set(by), key=names.index):
         sel = [i for i, r in enumerate(rows) if r.caught and r.caught_by == who]
@@ -60,29 +72,40 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
         )  # fmt: skip
     free = [i for i, r in enumerate(rows) if not r.caught]
     if free:
+        ax.axhspan(band_lo, band_hi, color="#f0f0f0", linewidth=0, zorder=0)
         ax.plot(
-            h[free], np.zeros(len(free)), "o", markerfacecolor="white",
-            markeredgecolor=NOT_CAUGHT_COLOR,
-            markeredgewidth=1.5, markersize=6, zorder=4, label="not caught before the line",
+            h[free], np.full(len(free), row_y), "o", markerfacecolor="white",
+            markeredgecolor=NOT_CAUGHT_COLOR, markeredgewidth=1.5, markersize=6, zorder=4,
+            label="not caught before the line",
         )  # fmt: skip
-    top = float(np.nanmax(y)) if np.isfinite(y).any() else 0.0
-    top = max(top * 1.12, 60.0)
-    ax.set_ylim(-0.06 * top, top)
+        ax.annotate(
+            "not caught", (1.0, row_y), xycoords=("axes fraction", "data"), xytext=(2, 0),
+            textcoords="offset points", ha="left", va="center", fontsize=8, color="#555555",
+        )  # fmt: skip
     _m_to_go_marks(ax, analysis.race_m, analysis.lap_m, analysis.pull_off_m_to_go, "y", finish=True)
-    # the two hesitations that matter
+    # The two hesitations that matter, labelled along the top: the left one's label to the
+    # left of its line, the right one's to the right, so neither label crosses the other line
+    # (nor the other label) however close they are.
     marks = []
-    if critical is not None and critical.hesitation_s is not None:
-        marks.append((critical.hesitation_s, f"critical: {critical.hesitation_s:.2f} s",
-                      CRITICAL_COLOR, "-"))  # fmt: skip
+    if crit_h is not None:
+        marks.append((crit_h, f"critical: {crit_h:.2f} s", CRITICAL_COLOR, "-"))
     ref = analysis.reference_hesitation_s
     if ref is not None:
         marks.append((ref, f"real race: {ref:g} s", REFERENCE_COLOR, ":"))
+    marks.sort(key=lambda m: m[0])
+    x0, x1 = ax.get_xlim()
     for k, (x, label, color, ls) in enumerate(marks):
         for a in (ax, axm):
             a.axvline(x, color=color, linestyle=ls, linewidth=1.6, zorder=2)
+        frac = (x - x0) / (x1 - x0) if x1 != x0 else 0.5
+        # on the left of its line when there is a mark to its right, unless too near the edge
+        # (then a row lower, so the two labels still never overlap)
+        left = len(marks) == 2 and k == 0 and frac > 0.22
+        row = 1 if len(marks) == 2 and k == 0 and not left else 0
         ax.annotate(
-            label, (x, 1.0), xycoords=("data", "axes fraction"), xytext=(4, -4 - 14 * k),
-            textcoords="offset points", ha="left", va="top", fontsize=9, color=color,
+            label, (x, 1.0), xycoords=("data", "axes fraction"),
+            xytext=(-4 if left else 4, -4 - 14 * row), textcoords="offset points",
+            ha="right" if left else "left", va="top", fontsize=9, color=color,
             fontweight="bold",
         )  # fmt: skip
     title = f"Where the field catches {analysis.attacker}, against its hesitation"
