@@ -196,3 +196,279 @@ def test_save_accepts_str_path(result, tmp_path):
 def test_save_failure_is_an_oserror(result, tmp_path):
     with pytest.raises(OSError, match="missing"):
         plots.save(plots.gap_over_laps(result), tmp_path / "missing" / "a.png")
+
+
+# --- the package: layout and imports ---------------------------------------------------------
+PLOTS_DIR = Path(plots.__file__).parent
+
+
+def test_plots_is_a_package_of_small_modules_without_the_cli():
+    mods = sorted(PLOTS_DIR.glob("*.py"))
+    assert {m.name for m in mods} >= {"__init__.py", "style.py", "race.py", "analysis.py"}
+    for m in mods:
+        text = m.read_text(encoding="utf-8")
+        assert len(text.splitlines()) < 400, m.name
+        for line in text.splitlines():
+            if "import" in line:
+                assert "cli" not in line, (m.name, line)
+    from keirin_sim import files
+
+    assert plots.save.__globals__["write_atomically"] is files.write_atomically
+    for name in plots.__all__:
+        assert hasattr(plots, name), name
+
+
+def test_charts_import_no_cli_and_no_batch_code(tmp_path):
+    """Drawing and saving charts, a sweep heatmap included, loads neither the command line nor
+    the batch code (types only under TYPE_CHECKING; Wilson intervals from the table)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import sys
+import pandas as pd
+from keirin_sim import load_scenario, plots, simulate
+plots.save(plots.gap_over_laps(simulate(load_scenario(None))), {str(tmp_path / "g.png")!r})
+t = pd.DataFrame({{"a.hesitation_s": [1.0, 2.0], "rider": "X", "runs": 10, "wins": [1, 5]}})
+plots.save(plots.sweep_heatmap(t, rider="X"), {str(tmp_path / "h.png")!r})
+bad = [m for m in sys.modules if m.startswith(("keirin_sim.cli", "keirin_sim.batch",
+       "keirin_sim.montecarlo", "keirin_sim.analysis"))]
+print(bad)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
+
+
+# --- chart defects: the catch chart ------------------------------------------------------------
+KENNY = "Jason Kenny"
+
+
+@pytest.fixture(scope="module")
+def catch_pair():
+    from keirin_sim.analysis import catch_sweep, critical_hesitation
+
+    sc = load_scenario(None)
+    a = catch_sweep(sc, KENNY, [0.0, 3.0, 6.0, 8.0, 10.0, 12.0, 15.0])
+    return a, critical_hesitation(sc, KENNY, 0.0, 15.0)
+
+
+def _draw(fig):
+    """Draw ``fig`` on an Agg canvas (figures made without pyplot have a bare canvas)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    fig.canvas.draw()
+    return fig
+
+
+def _extent(artist, fig):
+    return artist.get_window_extent(fig.canvas.get_renderer())
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def _right_labels(ax):
+    for child in ax.get_children():
+        if type(child).__name__ == "SecondaryAxis":
+            return [t for t in child.get_yticklabels() if t.get_text()]
+    return []
+
+
+def _check_catch_labels(fig, analysis, critical):
+    ax = fig.axes[0]
+    _draw(fig)
+    texts = {t.get_text(): t for t in ax.texts}
+    crit = next(t for k, t in texts.items() if k.startswith("critical: "))
+    ref = next(t for k, t in texts.items() if k.startswith("real race: "))
+    ec, er = _extent(crit, fig), _extent(ref, fig)
+    assert not _overlap(ec, er), (ec, er)
+    # neither label is crossed by the other hesitation's line
+    x_ref = ax.transData.transform((analysis.reference_hesitation_s, 0.0))[0]
+    x_crit = ax.transData.transform((critical.hesitation_s, 0.0))[0]
+    assert not ec.x0 < x_ref < ec.x1
+    assert not er.x0 < x_crit < er.x1
+    # no text of the panel overlaps another, nor the lap-mark labels on the right
+    boxes = [(t.get_text(), _extent(t, fig)) for t in list(ax.texts) + _right_labels(ax)]
+    for i, (na, a) in enumerate(boxes):
+        for nb, b in boxes[i + 1 :]:
+            assert not _overlap(a, b), (na, nb)
+
+
+def test_catch_chart_labels_do_not_collide(catch_pair):
+    from dataclasses import replace
+
+    a, c = catch_pair
+    assert a.reference_hesitation_s is not None and c.hesitation_s is not None
+    _check_catch_labels(plots.catch_chart(a, c), a, c)
+    # the real race a hair after the critical hesitation, and a hair before it
+    for d in (0.05, -0.05):
+        near = replace(a, reference_hesitation_s=c.hesitation_s + d)
+        _check_catch_labels(plots.catch_chart(near, c), near, c)
+
+
+def test_catch_chart_not_caught_markers_are_not_on_the_line(catch_pair):
+    a, c = catch_pair
+    fig = plots.catch_chart(a, c)
+    ax = fig.axes[0]
+    free = [ln for ln in ax.get_lines() if ln.get_label() == "not caught before the line"]
+    assert len(free) == 1
+    y = np.asarray(free[0].get_ydata(), dtype=float)
+    n_free = sum(not r.caught for r in a.rows)
+    assert len(y) == n_free > 0
+    lo = ax.get_ylim()[0]
+    assert np.all(y < 0.0) and np.all(y > lo)  # in their own band below the line, on the chart
+    assert free[0].get_markerfacecolor() in ("white", "w", (1.0, 1.0, 1.0, 1.0))
+    assert "not caught" in [t.get_text() for t in ax.texts]
+    # the catch curve does not run along the line through the uncaught replays
+    for ln in ax.get_lines():
+        if ln.get_label().startswith("_") and len(ln.get_xdata()) > 2:
+            xs = np.asarray(ln.get_xdata(), dtype=float)
+            ys = np.asarray(ln.get_ydata(), dtype=float)
+            assert not np.any((ys == 0.0) & (xs > c.hesitation_s + 1e-9))
+
+
+# --- chart defects: the compare chart's lead at the line -------------------------------------
+def test_compare_lead_at_the_line_matches_the_margin():
+    from keirin_sim.analysis import compare_variants, parse_variants
+
+    early = load_scenario("early_vs_late.toml")
+    comp = compare_variants(early)
+    variants = {v.name: v for v in parse_variants(early)}
+    assert any(r.position == 1 for r in comp.rows) and any(r.position > 1 for r in comp.rows)
+    for row in comp.rows:
+        res = simulate(early.with_tactic(comp.rider, **variants[row.name].tactic), traces=True)
+        tr = res.traces
+        # the speed of the rider behind, just before he crosses: the margin in metres
+        behind = res.finish_order[1] if row.position == 1 else comp.rider
+        j = tr.names.index(behind)
+        tf = res.finish_times[behind]
+        sel = (np.asarray(tr.t) > tf - 1.0) & (np.asarray(tr.t) < tf)
+        v = float(np.mean(tr.v_ms[sel, j]))
+        expected = row.margin_s * v  # + ahead of the next rider, - behind the winner
+        assert row.lead_m_to_go[-1] == pytest.approx(0.0, abs=1e-6)
+        assert row.lead_m[-1] == pytest.approx(expected, abs=2.0), (row.name, expected)
+    fig = plots.compare_chart(comp)
+    ends = [ln.get_ydata()[-1] for ln in fig.axes[0].get_lines() if len(ln.get_ydata()) > 100]
+    assert max(ends) > 10.0  # the winner's line ends well clear, not at ~2 m
+
+
+# --- chart defects: the Monte Carlo summary --------------------------------------------------
+@pytest.fixture(scope="module")
+def mc():
+    from keirin_sim.montecarlo import run_batch
+
+    return run_batch(None, 60, 5, workers=1)
+
+
+def test_mc_summary_median_labels_stay_inside(mc):
+    s = mc.summary
+    assert s.caught > 0 and len(s.winning_margin_s)
+    fig = plots.mc_summary(s)
+    _draw(fig)
+    found = 0
+    for ax in fig.axes:
+        box = _extent(ax, fig)
+        for t in ax.texts:
+            if "median" in t.get_text():
+                found += 1
+                e = _extent(t, fig)
+                assert box.x0 - 0.5 <= e.x0 and e.x1 <= box.x1 + 0.5, (t.get_text(), e, box)
+    assert found == 2
+
+
+# --- chart defects: the sweep heatmap --------------------------------------------------------
+def _grid_table():
+    import pandas as pd
+
+    rows = []
+    for a in (500.0, 625.0, 750.0):
+        for h in (6.0, 8.0):
+            wins = 1 if a == 500.0 else 80
+            rows.append({"Jason Kenny.attack_m_to_go": a, "field.hesitation_s": h,
+                         "rider": KENNY, "runs": 160, "wins": wins, "p": wins / 160,
+                         "ci_low": 0.002 if wins == 1 else 0.42,
+                         "ci_high": 0.015 if wins == 1 else 0.58})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_sweep_heatmap_decimals_intervals_and_labels():
+    fig = plots.sweep_heatmap(_grid_table(), rider=KENNY)
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert texts.count("0.6") == 2  # 1 win in 160: 0.6 %, not "1"
+    assert texts.count("0.2-1.5") == 2  # the table's 95 % interval, in the cell
+    assert texts.count("50") == 4 and texts.count("42-58") == 4
+    assert ax.get_ylabel() == "Jason Kenny: attack point (m to go)"
+    assert ax.get_xlabel() == "field: hesitation (s)"
+    # both lines of a cell stay inside it
+    _draw(fig)
+    for t in ax.texts:
+        e = _extent(t, fig)
+        x, y = t.get_position()
+        cell = ax.transData.transform([(x - 0.5, y - 0.5), (x + 0.5, y + 0.5)])
+        assert cell[0][0] <= e.x0 and e.x1 <= cell[1][0]
+        assert cell[0][1] <= e.y0 and e.y1 <= cell[1][1]
+
+
+def test_sweep_heatmap_one_parameter_band_from_raw_rows():
+    import pandas as pd
+
+    from keirin_sim.montecarlo import wilson
+
+    df = pd.DataFrame({"field.hesitation_s": [6.0] * 20 + [8.0] * 20,
+                       "winner": [KENNY] * 3 + ["X"] * 17 + [KENNY] * 15 + ["X"] * 5})  # fmt: skip
+    fig = plots.sweep_heatmap(df, rider=KENNY, params=["field.hesitation_s"])
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "field: hesitation (s)"
+    band = ax.collections[0].get_paths()[0].vertices[:, 1]
+    for k, n in ((3, 20), (15, 20)):
+        lo, hi = wilson(k, n)
+        assert np.any(np.isclose(band, 100 * lo)) and np.any(np.isclose(band, 100 * hi))
+
+
+def test_param_labels_cover_the_rider_and_tactic_fields():
+    from keirin_sim.scenario import RIDER_BOUNDS, TACTIC_BOUNDS
+
+    for fld in list(RIDER_BOUNDS) + list(TACTIC_BOUNDS):
+        assert fld in plots.PARAM_LABELS, fld
+        assert "(" in plots.PARAM_LABELS[fld] or fld in ("crr", "efficiency"), fld
+    assert plots.param_label("all.pmax_w") == "all: peak power (W)"
+    assert plots.param_label("air_density") == "air_density"  # unknown: the raw name
+
+
+# --- chart defects: names no font can draw ---------------------------------------------------
+def test_cjk_rider_name_gives_at_most_one_warning(tmp_path):
+    import dataclasses
+    import warnings
+
+    sc = load_scenario(None)
+    name = "山田 太郎 🚴"
+    first = dataclasses.replace(sc.riders[0], rider=dataclasses.replace(sc.riders[0].rider,
+                                                                        name=name))  # fmt: skip
+    sc = dataclasses.replace(sc, attacker=name, riders=(first, *sc.riders[1:]))
+    res = simulate(sc)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = plots.gap_over_laps(res)
+        _draw(fig)
+        plots.save(fig, tmp_path / "cjk.png")
+        plots.save(plots.speed_power(res, riders=[name]), tmp_path / "cjk2.svg")
+    glyph = [w for w in caught if "glyph" in str(w.message).lower()]
+    assert len(glyph) <= 2, [str(w.message) for w in glyph]  # at most one per chart
+    for w in glyph:  # and it names the label and what to install
+        assert "keirin-sim" in str(w.message) and name in str(w.message)
+        assert "install" in str(w.message)
+    fonts = plots.font_families()
+    assert fonts[0] == "DejaVu Sans"
+    if not any("CJK" in f for f in fonts):
+        assert len(glyph) == 2  # without a CJK font the names cannot be drawn: say so
+    # one chart alone: at most one warning, however often it is drawn
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig = plots.gap_over_laps(res)
+        _draw(fig)
+        plots.save(fig, tmp_path / "again.png")
+    assert len([w for w in caught if "glyph" in str(w.message).lower()]) <= 1
