@@ -270,7 +270,11 @@ def format_summary(s: Summary) -> str:
     """What ``keirin-sim mc`` prints without ``--json``."""
     head = f"{s.scenario}: {s.runs} races, seed {s.seed}"
     if s.elapsed_s:
-        head += f" ({s.elapsed_s:.1f} s, {s.runs / s.elapsed_s:,.0f} races/s)"
+        ran = s.runs if s.races_run is None else s.races_run
+        rate = f"{ran / s.elapsed_s:,.0f} races/s"
+        head += f" ({s.elapsed_s:.1f} s, {rate}" + (
+            f" over the {ran} raced now, {s.runs - ran} resumed)" if ran != s.runs else ")"
+        )
     lines = [head, ""]
     p, ci = s.win_probability, s.ci95
     rows = [
