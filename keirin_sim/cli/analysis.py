@@ -6,7 +6,6 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from .. import plots
 from ..analysis import (
     DEFAULT_COMPARE_SCENARIO,
     DEFAULT_HESITATIONS,
@@ -66,6 +65,8 @@ def cmd_catch(args: argparse.Namespace) -> int:
         lo, hi = min(lo, 0.0), max(hi, 15.0)
     crit = critical_hesitation(sc, args.attacker, lo, hi, tol=args.tol, at=args.at)
     if plot is not None:
+        from .. import plots  # matplotlib: loaded only when a chart is asked for
+
         plots.save(plots.catch_chart(analysis, crit), plot)
     if args.json:
         c = crit.to_dict()
@@ -120,6 +121,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comp = compare_variants(sc, args.rider)
     sweep = attack_point_sweep(sc, comp.rider, ds) if ds is not None else None
     if plot is not None:
+        from .. import plots  # matplotlib: loaded only when a chart is asked for
+
         plots.save(plots.compare_chart(comp, sweep), plot)
     if args.json:
         out = comp.to_dict()

@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import plots
 from ..batch import (
     Batch,
     BatchError,
@@ -199,6 +198,8 @@ def cmd_mc(args: argparse.Namespace) -> int:
         return b
     s = b.summary
     if plot is not None:
+        from .. import plots  # matplotlib: loaded only when a chart is asked for
+
         plots.save(plots.mc_summary(s), plot)
     if args.json:
         d = s.to_dict()
@@ -242,6 +243,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return b
     s = b.summary
     if plot is not None:
+        from .. import plots  # matplotlib: loaded only when a chart is asked for
+
         plots.save(plots.sweep_heatmap(s.grid_table(rider), rider=rider), plot)
     if args.json:
         d = s.to_dict()

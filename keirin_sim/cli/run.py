@@ -10,7 +10,6 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import plots
 from ..batch import load_runs, sample_run
 from ..batch.storage import batch_metadata
 from ..files import write_atomically
@@ -180,10 +179,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     written = []
     if plot or speed:
         if plot:
+            from .. import plots  # matplotlib: loaded only when a chart is asked for
+
             fig = plots.gap_over_laps(result, units=args.gap_units, riders=riders)
             plots.save(fig, plot)
             written.append(plot)
         if speed:
+            from .. import plots  # matplotlib: loaded only when a chart is asked for
+
             plots.save(plots.speed_power(result, riders=riders), speed)
             written.append(speed)
     if csv:
