@@ -8,6 +8,7 @@ import os
 import signal
 import threading
 import time
+import warnings
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -214,12 +215,30 @@ def _import_dask() -> Any:
     return distributed
 
 
+class TooManyWorkersWarning(UserWarning):
+    """More worker processes asked for than this machine has cores: capped at the cores (the
+    races are CPU-bound; extra processes only cost memory and switching)."""
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def _workers(workers: int | None) -> int:
     if workers is None:
-        try:
-            return max(1, len(os.sched_getaffinity(0)))
-        except AttributeError:  # pragma: no cover - not Linux
-            return max(1, os.cpu_count() or 1)
+        return cores()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise BatchError(f"keirin-sim: workers: must be a positive integer, got {workers!r}")
+    n = cores()
+    if workers > n:
+        warnings.warn(
+            f"--workers {workers} is more than the {n} cores here: using {n}",
+            TooManyWorkersWarning,
+            stacklevel=3,
+        )
+        return n
     return workers

@@ -97,16 +97,24 @@ def _check_runs(runs: Any) -> int:
 
 
 def _scenario(scenario: Scenario | str | os.PathLike[str] | None, attacker: str | None) -> Scenario:
+    """The scenario, loaded if a path; ``attacker`` is checked but not applied: it only
+    chooses whose catch is followed (:func:`_followed`), never who ``field`` means."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
-    if attacker is not None:
-        if attacker not in sc.names:
-            raise _err(
-                sc.source,
-                "attacker",
-                f"no rider named {attacker!r} (riders: {', '.join(sc.names)})",
-            )
-        sc = dataclasses.replace(sc, attacker=attacker)
+    if attacker is not None and attacker not in sc.names:
+        raise _err(
+            sc.source,
+            "attacker",
+            f"no rider named {attacker!r} (riders: {', '.join(sc.names)})",
+        )
     return sc
+
+
+def _followed(sc: Scenario, attacker: str | None) -> Scenario:
+    """``sc`` raced with ``attacker``'s catch recorded (the race reads the attacker for that
+    alone); its sampling plan and ``field`` stay those of the scenario's own attacker."""
+    if attacker is None or attacker == sc.attacker:
+        return sc
+    return dataclasses.replace(sc, attacker=attacker)
 
 
 def _overridden(sc: Scenario, path: str) -> set[tuple[int, str]]:
@@ -118,9 +126,12 @@ def _overridden(sc: Scenario, path: str) -> set[tuple[int, str]]:
     return {(i, fld) for i in _targets(sc, head)}
 
 
-def _mc_job(sc: Scenario, runs: int, seed: int) -> _Job:
+def _mc_job(sc: Scenario, runs: int, seed: int, attacker: str | None = None) -> _Job:
     plan = _build_plan(sc, parse_uncertainty(sc, check=False))
-    return _Job("mc", seed, runs, tuple(sc.names), sc.attacker, (), (_Point(0, sc, plan),), sc.name)
+    base = _followed(sc, attacker)
+    return _Job(
+        "mc", seed, runs, tuple(sc.names), base.attacker, (), (_Point(0, base, plan),), sc.name
+    )
 
 
 _GRID_RE = re.compile(r"^\s*([^:]+?)\s*:\s*([^:]+?)\s*:\s*([^:]+?)\s*$")
@@ -200,7 +211,9 @@ def _sweep_params(sc: Scenario, params: Any) -> list[tuple[str, list[Any]]]:
     return [parse_grid(p) for p in params]
 
 
-def _sweep_job(sc: Scenario, params: Any, runs: int, seed: int) -> _Job:
+def _sweep_job(
+    sc: Scenario, params: Any, runs: int, seed: int, attacker: str | None = None
+) -> _Job:
     grid = _sweep_params(sc, params)
     paths = [p for p, _ in grid]
     if len(set(paths)) < len(paths):
@@ -220,9 +233,11 @@ def _sweep_job(sc: Scenario, params: Any, runs: int, seed: int) -> _Job:
         s = sc
         for path, v in zip(paths, combo, strict=True):
             s = s.set_param(path, v)
-        points.append(_Point(k, s, _build_plan(s, unc, frozenset(overridden)), tuple(combo)))
+        plan = _build_plan(s, unc, frozenset(overridden))
+        points.append(_Point(k, _followed(s, attacker), plan, tuple(combo)))
+    followed = _followed(sc, attacker).attacker
     return _Job(
-        "sweep", seed, runs, tuple(sc.names), sc.attacker, tuple(paths), tuple(points), sc.name
+        "sweep", seed, runs, tuple(sc.names), followed, tuple(paths), tuple(points), sc.name
     )
 
 

@@ -294,7 +294,7 @@ def run_batch(
     line) and :class:`BatchInterrupted` (Ctrl-C, SIGTERM, a dead worker: finished chunks kept).
     """
     sc = _scenario(scenario, attacker)
-    job = _mc_job(sc, _check_runs(runs), _check_seed(seed))
+    job = _mc_job(sc, _check_runs(runs), _check_seed(seed), attacker)
     return _execute(
         job,
         workers=workers,
@@ -329,7 +329,7 @@ def sweep(
     Rows: ``point``, one column per swept parameter (named by its path), then the columns of
     :func:`run_batch`.  ``summary.grid_table()`` gives the win probability per point."""
     sc = _scenario(scenario, attacker)
-    job = _sweep_job(sc, params, _check_runs(runs), _check_seed(seed))
+    job = _sweep_job(sc, params, _check_runs(runs), _check_seed(seed), attacker)
     for msg in _ineffective(sc, job.params):
         warnings.warn(msg, IneffectiveParameterWarning, stacklevel=2)
     return _execute(
@@ -343,10 +343,12 @@ def sweep(
     )
 
 
-def _point_for(sc: Scenario, params: Mapping[str, Any] | None) -> tuple[_Point, tuple[str, ...]]:
+def _point_for(
+    sc: Scenario, params: Mapping[str, Any] | None, attacker: str | None = None
+) -> tuple[_Point, tuple[str, ...]]:
     if not params:
-        return _mc_job(sc, 1, 0).points[0], ()
-    job = _sweep_job(sc, {k: [v] for k, v in params.items()}, 1, 0)
+        return _mc_job(sc, 1, 0, attacker).points[0], ()
+    job = _sweep_job(sc, {k: [v] for k, v in params.items()}, 1, 0, attacker)
     return job.points[0], job.params
 
 
@@ -367,7 +369,7 @@ def sample_run(
         raise BatchError(
             f"keirin-sim: run_index: must be a non-negative integer, got {run_index!r}"
         )
-    pt, _ = _point_for(sc, params)
+    pt, _ = _point_for(sc, params, attacker)
     X, P = _sample(pt.plan, seed, [run_index])
     return _apply(pt.base, pt.plan, X[0].tolist(), P[0].tolist() if P is not None else None)
 

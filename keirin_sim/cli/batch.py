@@ -23,7 +23,7 @@ from ..batch import (
     sweep,
     wilson,
 )
-from ..batch.executors import _import_dask
+from ..batch.executors import _import_dask, cores
 from ..batch.jobs import _ineffective, _scenario, _sweep_job
 from ..batch.storage import OUT_FORMATS
 from ..scenario import Scenario, ScenarioError
@@ -125,7 +125,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         action="append",
         metavar="NAME.FIELD=START:STOP:STEP",
         help='a swept parameter (repeat for a grid), e.g. "Jason Kenny.'
-        'launch_m_to_go=150:750:50" or "field.hesitation_s=0,2,4"; default: '
+        'attack_m_to_go=700:750:25" or "field.hesitation_s=4:12:1"; default: '
         "the scenario's [sweep] section",
     )
     s.add_argument(
@@ -166,15 +166,24 @@ def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | No
 
 
 def _go(fn: Any, args: argparse.Namespace, *a: Any) -> Batch | int:
+    workers = args.workers
+    if workers is not None and workers > cores():  # a note, not a Python warning
+        print(
+            f"keirin-sim: note: --workers {workers} is more than the {cores()} cores here: "
+            f"using {cores()}",
+            file=sys.stderr,
+        )
+        workers = cores()
     try:
         return fn(
             *a,
-            workers=args.workers,
+            workers=workers,
             scheduler=args.scheduler,
             out=args.out,
             resume=args.resume,
             progress=sys.stderr.isatty() and not args.json,
             chunk_size=args.chunk_size,
+            attacker=args.attacker,
         )
     except BatchError as e:
         raise CliError(str(e)) from None
@@ -216,7 +225,7 @@ def cmd_mc(args: argparse.Namespace) -> int:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``keirin-sim sweep``."""
     sc, out, plot = _prepare(args)
-    rider = args.rider or sc.attacker
+    rider = args.rider or args.attacker or sc.attacker
     if rider is not None and rider not in sc.names:
         raise CliError(
             f"{sc.source}: --rider: no rider named {rider!r} (riders: {', '.join(sc.names)})"

@@ -167,10 +167,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise CliError(str(e)) from None
     riders = None
     if args.riders is not None:
-        riders = (
-            check_riders(split_names(args.riders), scenario.names, scenario.source, "--riders")
-            or None
-        )
+        names = split_names(args.riders)
+        if not names:
+            raise CliError(
+                error_line("keirin-sim run", "--riders", f"no rider names in {args.riders!r}")
+            )
+        riders = check_riders(names, scenario.names, scenario.source, "--riders")
     need_traces = bool(plot or speed or csv)
     try:
         result = simulate(scenario, traces=need_traces, dt=args.dt)
