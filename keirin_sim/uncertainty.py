@@ -30,9 +30,11 @@ In ``field`` and ``all`` a spec may say ``shared = true``: one draw per race for
 Every sampled value stays inside the physical bounds that
 :meth:`~keirin_sim.scenario.Scenario.set_param` enforces (``RIDER_BOUNDS``, ``TACTIC_BOUNDS``
 in scenario.py): normal draws outside them are drawn again from the same stream (a truncated
-normal), uniform ranges are cut to them; marks stay inside the race; and CP stays below Pmax
-(when both are uncertain they are cut at the midpoint of their nominal values, otherwise at the
-other one's nominal value, with 1 W to spare).
+normal), uniform ranges are cut to them; marks stay inside the race; and CP stays below Pmax:
+when only one of them is uncertain its range is cut at the other one's value (1 W to spare);
+when both are, each is drawn from its own distribution and a run whose pair breaks the rule
+draws the pair again from its own stream (a plan where fewer than 1 % of pairs would keep the
+rule is refused).
 """
 
 from __future__ import annotations
@@ -228,6 +230,39 @@ class _Plan:
     top: tuple[tuple[str, int], ...]
     lot: bool
     n_riders: int
+    #: per rider with both uncertain: (cp column, pmax column); such pairs are redrawn
+    cp_pmax: tuple[tuple[int, int], ...] = ()
+
+
+def _cp_pmax_pairs(src: str, cols: list[dict[str, Any]], names: list[str]) -> tuple:
+    """Columns of riders whose CP and Pmax are both uncertain; refuse a pair whose
+    distributions leave fewer than 1 % of draws with CP below Pmax."""
+    by = {(c["i"], c["fld"]): k for k, c in enumerate(cols)}
+    pairs = []
+    rng = np.random.default_rng(0)  # a fixed check, not a draw of any run
+    for i in range(len(names)):
+        if (i, "cp_w") not in by or (i, "pmax_w") not in by:
+            continue
+        kc, kp = by[(i, "cp_w")], by[(i, "pmax_w")]
+
+        def draws(c: dict[str, Any]) -> np.ndarray:
+            if c["d"].dist == "uniform":
+                return rng.uniform(c["lo"], c["hi"], 4000)
+            v = c["mu"] + c["sd"] * rng.standard_normal(20000)
+            return v[(v >= c["lo"]) & (v <= c["hi"])][:4000]
+
+        a, b = draws(cols[kc]), draws(cols[kp])
+        n = min(len(a), len(b))
+        ok = float(np.mean(a[:n] < b[:n] - 1.0)) if n else 0.0
+        if ok < MIN_ACCEPTANCE:
+            raise _err(
+                src,
+                cols[kc]["key"],
+                f"cp_w must stay below pmax_w for {names[i]}: only {100 * ok:.2g} % of the "
+                "drawn pairs do; narrow or move the two distributions",
+            )
+        pairs.append((kc, kp))
+    return tuple(pairs)
 
 
 def _phi(x: float) -> float:
@@ -300,12 +335,13 @@ def _build_plan(
         cp, pm = by.get((i, "cp_w")), by.get((i, "pmax_w"))
         r = scenario.riders[i].rider
         if cp and pm:
-            m = 0.5 * (r.cp_w + r.pmax_w)
-            cp["hi"], pm["lo"] = min(cp["hi"], m - 0.5), max(pm["lo"], m + 0.5)
-        elif cp:
-            cp["hi"] = min(cp["hi"], r.pmax_w - 1.0)
-        elif pm:
-            pm["lo"] = max(pm["lo"], r.cp_w + 1.0)
+            continue  # drawn together: see cp_pmax_pairs
+        if cp and r.pmax_w - 1.0 < cp["hi"]:
+            cp["hi"] = r.pmax_w - 1.0
+            cp["rule"] = f"cp_w must stay below pmax_w {r.pmax_w:g} W"
+        elif pm and r.cp_w + 1.0 > pm["lo"]:
+            pm["lo"] = r.cp_w + 1.0
+            pm["rule"] = f"pmax_w must stay above cp_w {r.cp_w:g} W"
     # resolve each distribution
     for c in cols:
         d, key, nominal = c["d"], c["key"], c["nominal"]
@@ -329,6 +365,8 @@ def _build_plan(
             )
         lo, hi = c["lo"], c["hi"]
         phys = f"[{lo:g}, {hi:g}]"
+        if "rule" in c:
+            phys += f" ({c['rule']})"
         if d.dist == "normal":
             mu = float(nominal) if d.mean is None else d.mean
             if not lo <= mu <= hi:
@@ -422,4 +460,5 @@ def _build_plan(
         top=tuple((c["fld"], k) for k, c in enumerate(cols) if c["kind"] == "top"),
         lot=unc.start_order == "lot",
         n_riders=len(names),
+        cp_pmax=_cp_pmax_pairs(src, cols, names),
     )

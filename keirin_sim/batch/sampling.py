@@ -68,7 +68,26 @@ def _sample(plan: _Plan, seed: int, runs: Sequence[int]) -> tuple[np.ndarray, np
         X[:, plan.nc] = V
     if len(plan.uc):
         X[:, plan.uc] = plan.ulo + plan.uw * U[:, plan.ud]
+    for kc, kp in plan.cp_pmax:  # CP below Pmax: redraw the pair from the run's own stream
+        for k in np.flatnonzero(X[:, kc] >= X[:, kp] - 1.0):
+            while X[k, kc] >= X[k, kp] - 1.0:
+                X[k, kc] = _redraw(plan, kc, gens[k])
+                X[k, kp] = _redraw(plan, kp, gens[k])
     return X, P
+
+
+def _redraw(plan: _Plan, col: int, g: np.random.Generator) -> float:
+    """One new value of column ``col`` from its own (truncated) distribution."""
+    lo, hi = plan.lo[col], plan.hi[col]
+    pos = np.flatnonzero(plan.nc == col)
+    if len(pos):
+        mu, sd = plan.mu[pos[0]], plan.sd[pos[0]]
+        while True:
+            v = mu + sd * g.standard_normal()
+            if lo <= v <= hi:
+                return float(v)
+    j = int(np.flatnonzero(plan.uc == col)[0])
+    return float(plan.ulo[j] + plan.uw[j] * g.random())
 
 
 _FAST: dict[type, bool] = {}

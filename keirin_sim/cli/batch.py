@@ -142,14 +142,16 @@ def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | No
     if out and plot and out.resolve() == plot.resolve():
         raise CliError(error_line(out, "output", "the same file is given twice"))
     if args.resume and out is None:
-        raise CliError(f"{args.command}: --resume: needs --out (the file to complete)")
+        raise CliError(f"keirin-sim {args.command}: --resume: needs --out (the file to complete)")
     if args.workers is not None and args.scheduler is not None:
-        raise CliError(f"{args.command}: --scheduler: cannot be combined with --workers")
+        raise CliError(f"keirin-sim {args.command}: --scheduler: cannot be combined with --workers")
     if args.scheduler is not None:
         try:
             _import_dask()
         except BatchError as e:
-            raise CliError(str(e)) from None
+            raise CliError(
+                str(e).replace("keirin-sim:", f"keirin-sim {args.command}:", 1)
+            ) from None
     sc = load_or_fail(args.scenario)
     try:
         sc = _scenario(sc, args.attacker)
