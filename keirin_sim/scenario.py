@@ -25,6 +25,7 @@ from .tactics import KINDS as KINDS
 from .tactics import ROLES as ROLES
 from .tactics import Tactic
 from .track import Track
+from .uncertainty import parse_uncertainty
 from .validation import (
     DERNY_BOUNDS,
     RIDER_BOUNDS,
@@ -272,7 +273,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             raise _fail(src, "attacker", f"{attacker!r} is not one of the riders{hint}")
     reference = check_reference(src, data.get("reference", {}), names)
     extra = {k: data[k] for k in EXTRA_KEYS if k in data}
-    return Scenario(
+    sc = Scenario(
         name=data["name"],
         riders=tuple(entries),
         track=track,
@@ -286,6 +287,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         extra=extra,
         source=src,
     )
+    if "uncertainty" in extra:  # validated with the rest: nominal values, bounds, spreads
+        parse_uncertainty(sc)
+    return sc
 
 
 def _read_toml(path: str | Path | None) -> tuple[dict[str, Any], str, Path | None]:

@@ -46,10 +46,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .scenario import RIDER_BOUNDS, TACTIC_BOUNDS, TOP_BOUNDS, Scenario, ScenarioError
+from .validation import RIDER_BOUNDS, TACTIC_BOUNDS, TOP_BOUNDS, ScenarioError
 
-if TYPE_CHECKING:  # pragma: no cover
-    pass
+if TYPE_CHECKING:  # pragma: no cover - the scenario module reads this one
+    from .scenario import Scenario
 
 
 DISTS = ("normal", "uniform")

@@ -59,3 +59,17 @@ def test_batch_command_errors_share_one_prefix(capsys):
     rc = cli.main(["mc", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("keirin-sim mc: --scheduler:"), err
+
+
+def test_a_bad_uncertainty_section_fails_when_the_scenario_loads(tmp_path, capsys):
+    f = tmp_path / "bad.toml"
+    f.write_text(
+        'base = "tokyo2020_mens_final.toml"\n'
+        "[uncertainty.all]\n"
+        'pmax_w = {dist = "normal", rel_sd = 0.03, mean = 9000}\n'
+    )
+    with pytest.raises(ScenarioError, match=r"uncertainty\.all\.pmax_w\.mean"):
+        load_scenario(f)
+    rc = cli.main(["run", str(f)])  # even a command that samples nothing says so
+    err = capsys.readouterr().err
+    assert rc == 2 and "bad.toml: uncertainty.all.pmax_w.mean" in err, err
