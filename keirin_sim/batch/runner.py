@@ -34,7 +34,7 @@ from .jobs import (
     _sweep_job,
 )
 from .sampling import _apply, _sample
-from .schema import _FORMAT_VERSION, _cols, _schema, _table
+from .schema import _cols, _schema, _table
 from .storage import BatchLock, _check_out, _fingerprint, _Parts, load_runs
 from .summary import Summary, _Acc
 
@@ -131,13 +131,9 @@ def _execute(
     parts = None
     tables: dict[tuple[int, int], pa.Table] = {}
     done_keys: set[tuple[int, int]] = set()
+    # the .parts folder records what the rows' metadata does, and the fingerprint
     meta: dict[str, Any] = {
-        "format": _FORMAT_VERSION,
-        "kind": job.kind,
-        "scenario": job.scenario_name,
-        "seed": job.seed,
-        "runs": job.runs,
-        "points": len(job.points),
+        **json.loads(schema.metadata[b"keirin_sim"]),
         "fingerprint": _fingerprint(job),
     }
     show = sys.stderr.isatty() if progress is None else bool(progress)
