@@ -56,6 +56,9 @@ def test_batch_command_errors_share_one_prefix(capsys):
     rc = cli.main(["sweep", "--runs", "0"])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("keirin-sim sweep: --runs:"), err
+    rc = cli.main(["sweep", "--param", "field.hesitation_s"])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("keirin-sim sweep: --param:"), err
     rc = cli.main(["mc", "--workers", "2", "--scheduler", "tcp://127.0.0.1:1"])
     err = capsys.readouterr().err
     assert rc == 2 and err.startswith("keirin-sim mc: --scheduler:"), err

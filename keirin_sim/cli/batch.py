@@ -167,6 +167,18 @@ def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | No
     return sc, out, plot
 
 
+def _cli_error(e: BatchError, command: str) -> CliError:
+    """A library error as the command's line: messages that name an option or the library
+    (``--param: ...``, ``keirin-sim: seed: ...``) get ``keirin-sim <command>:`` in front;
+    those that start with a file name keep it."""
+    msg = str(e)
+    if msg.startswith("keirin-sim:"):
+        msg = msg[len("keirin-sim:") :].lstrip()
+    elif not msg.startswith("--"):
+        return CliError(msg)
+    return CliError(f"keirin-sim {command}: {msg}")
+
+
 def _go(fn: Any, args: argparse.Namespace, *a: Any) -> Batch | int:
     workers = args.workers
     if workers is not None and workers > cores():  # a note, not a Python warning
@@ -188,7 +200,7 @@ def _go(fn: Any, args: argparse.Namespace, *a: Any) -> Batch | int:
             attacker=args.attacker,
         )
     except BatchError as e:
-        raise CliError(str(e)) from None
+        raise _cli_error(e, args.command) from None
     except BatchInterrupted as e:
         why = e.reason + (f" ({e.detail})" if e.detail else "")
         where = (
@@ -235,7 +247,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     try:
         job = _sweep_job(sc, args.param, 1, 0)
     except BatchError as e:
-        raise CliError(str(e)) from None
+        raise _cli_error(e, args.command) from None
     if plot is not None and rider is None:
         raise CliError(
             f"{sc.source}: --rider: the scenario names no attacker: say whose win "
