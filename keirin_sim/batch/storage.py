@@ -251,6 +251,27 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def point_values(path: str | os.PathLike[str], point: int, params: list[str]) -> dict | None:
+    """The swept values of grid point ``point`` in a sweep's file (None: no such point),
+    read from those columns alone."""
+    p = Path(path)
+    cols = ["point", *params]
+    if OUT_FORMATS.get(p.suffix.lower()) == "csv":
+        import pandas as pd
+
+        df = pd.read_csv(p, usecols=cols)
+        rows = df[df["point"] == point]
+        if rows.empty:
+            return None
+        return {k: rows.iloc[0][k].item() for k in params}
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(p, columns=cols, filters=[("point", "==", point)])
+    if not t.num_rows:
+        return None
+    return {k: t.column(k)[0].as_py() for k in params}
+
+
 def load_runs(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read the rows a batch wrote (Parquet or CSV) into a DataFrame; for Parquet,
     ``df.attrs`` holds the batch's scenario, seed, runs and attacker."""

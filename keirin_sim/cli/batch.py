@@ -23,7 +23,7 @@ from ..batch import (
     sweep,
     wilson,
 )
-from ..batch.executors import _import_dask, cores
+from ..batch.executors import TooManyWorkersWarning, _import_dask
 from ..batch.jobs import _ineffective, _scenario, _sweep_job
 from ..batch.storage import OUT_FORMATS
 from ..scenario import Scenario, ScenarioError
@@ -179,19 +179,23 @@ def _cli_error(e: BatchError, command: str) -> CliError:
     return CliError(f"keirin-sim {command}: {msg}")
 
 
+def _note(message: Any, *rest: Any, **kw: Any) -> None:
+    """Show a library warning (such as the workers cap) as the CLI's one-line note."""
+    print(f"keirin-sim: note: {message}", file=sys.stderr)
+
+
 def _go(fn: Any, args: argparse.Namespace, *a: Any) -> Batch | int:
-    workers = args.workers
-    if workers is not None and workers > cores():  # a note, not a Python warning
-        print(
-            f"keirin-sim: note: --workers {workers} is more than the {cores()} cores here: "
-            f"using {cores()}",
-            file=sys.stderr,
-        )
-        workers = cores()
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", TooManyWorkersWarning)
+        warnings.showwarning = _note
+        return _run(fn, args, *a)
+
+
+def _run(fn: Any, args: argparse.Namespace, *a: Any) -> Batch | int:
     try:
         return fn(
             *a,
-            workers=workers,
+            workers=args.workers,
             scheduler=args.scheduler,
             out=args.out,
             resume=args.resume,

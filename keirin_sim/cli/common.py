@@ -6,7 +6,7 @@ import argparse
 import math
 import os
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -152,26 +152,23 @@ def add_scenario_argument(
     )
 
 
-def nonneg_int(text: str) -> int:
-    """argparse type: a whole number of 0 or more."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {v}")
-    return v
+def _int_at_least(lo: int, words: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if v < lo:
+            raise argparse.ArgumentTypeError(f"must be {words}, got {v}")
+        return v
+
+    return parse
 
 
-def pos_int(text: str) -> int:
-    """argparse type: a whole number of 1 or more."""
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {v}")
-    return v
+#: argparse type: a whole number of 0 or more.
+nonneg_int = _int_at_least(0, "0 or more")
+#: argparse type: a whole number of 1 or more.
+pos_int = _int_at_least(1, "at least 1")
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool]) -> str:

@@ -10,8 +10,8 @@ import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..batch import load_runs, sample_run
-from ..batch.storage import batch_metadata
+from ..batch import sample_run
+from ..batch.storage import batch_metadata, point_values
 from ..files import write_atomically
 from ..race import RaceError, simulate
 from .common import (
@@ -128,12 +128,9 @@ def _from_batch(args: argparse.Namespace) -> tuple[Scenario, dict[str, Any] | No
     if meta.get("kind") == "sweep":
         if args.point is None:
             raise CliError(error_line(path, "--point", "the batch is a sweep: say which point"))
-        df = load_runs(path)
-        rows = df[df["point"] == args.point]
-        if rows.empty:
+        params = point_values(path, args.point, list(meta.get("params", [])))
+        if params is None:
             raise CliError(error_line(path, "--point", f"no point {args.point} in the batch"))
-        params = {p: rows.iloc[0][p] for p in meta.get("params", [])}
-        params = {k: (v.item() if hasattr(v, "item") else v) for k, v in params.items()}
     return scenario, params, meta.get("attacker")
 
 
