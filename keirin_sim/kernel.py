@@ -75,8 +75,9 @@ NRECIP = 4
     GP_DT,
     GP_LT,
     GP_BLOCK,
-) = range(26)
-NGLOBAL = 26
+    GP_HCOM,
+) = range(27)
+NGLOBAL = 27
 # integrator record (``hs`` of :func:`advance`): proposed step, counters, entries of the
 # reflex log
 HS_H, HS_STEPS, HS_REJECTED, HS_LOCATED, HS_CALLS, HS_RLOG = range(6)
@@ -340,6 +341,7 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
     dlen = gp[GP_DERNY_LEN]
     latv = gp[GP_LAT]
     kp = gp[GP_KP]
+    hcom = gp[GP_HCOM]
     for i in range(n):
         if C[i, CT_MODE] == MODE_DONE:
             for c in range(NSTATE):
@@ -347,9 +349,30 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
             P[i] = 0.0
             continue
         x = S[i, SX]
+        # v is the speed of the centre of mass (what drag and kinetic energy see); from rest
+        # the forces are taken at 0.5 m/s, where the power-cadence law is still linear
         v = max(S[i, SV], 0.5)
         w = S[i, SW]
         lane = S[i, SLANE]
+        # the bends: the rider leans (tan(lean) = v^2 / (g R_com)), so the centre of mass
+        # rides a radius shorter by h sin(lean) than the wheels (Fitton & Symons 2018): the
+        # wheels (and the cadence) turn faster than the centre of mass moves, and the tyres
+        # carry the centripetal load as well as the weight (rolling resistance grows with it)
+        kx = curvature(x, gp)
+        geo = 1.0  # measurement line per metre of wheel path
+        lf = 1.0  # wheel speed per unit of centre-of-mass speed
+        load = 1.0  # tyre load per unit of weight
+        if kx > 0.0:
+            rw = 1.0 / kx + lane
+            geo = 1.0 / (1.0 + lane * kx)
+            rc = rw
+            for _it in range(3):
+                tl = v * v / (grav * rc)
+                rc = rw - hcom * tl / np.sqrt(1.0 + tl * tl)
+            tl = v * v / (grav * rc)
+            load = np.sqrt(1.0 + tl * tl)
+            lf = rw / rc
+        vw = v * lf
         # drafting: the best shelter among the riders just ahead (each weighted by how far
         # it is off to the side, so shelter fades continuously as lines change)
         j = ahead[i]
@@ -390,19 +413,21 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
         # a follower close behind in line shelters the leader a little
         left *= 1.0 - (1.0 - _LEADER_LEFT) * shelter[i]
         f_aero = 0.5 * rho * (PR[i, PR_CDA] * left + fw) * v * v
-        f_roll = PR[i, PR_CRR] * PR[i, PR_MASS] * grav + (91.0 + 8.7 * v) * 1e-3
-        plim = _avail(v, w, PR, RC, i)
+        # rolling and bearing losses act at the wheels' speed
+        f_roll = PR[i, PR_CRR] * PR[i, PR_MASS] * grav * load + (91.0 + 8.7 * vw) * 1e-3
+        p_res = f_aero * v + f_roll * vw
+        plim = _avail(vw, w, PR, RC, i)
         ec = PR[i, PR_EC]
         iec = RC[i, RC_IEC]
         mode = C[i, CT_MODE]
         # speed the rider may not exceed: the derny's, until it leaves
         vmax = 1e9
         if derny_on:
-            vmax = vd + _gap_term(g_d - C[i, CT_GAPDES], kp)
+            vmax = vd / lf + _gap_term(g_d - C[i, CT_GAPDES], kp)
         if mode == MODE_EFFORT:
             p = C[i, CT_EFFORT] * plim
             if derny_on:
-                pcap = (PR[i, PR_MEFF] * (vmax - v) * itc + f_aero + f_roll) * v * iec
+                pcap = (PR[i, PR_MEFF] * (vmax - v) * itc * v + p_res) * iec
                 p = min(p, max(pcap, -brake))
         else:
             # The follow law: with no wheel to follow a rider rides its free speed (behind the
@@ -449,15 +474,12 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
             if not derny_on and tj < 0:
                 vt = min(vt, C[i, CT_VFREE] + FOLLOW_SOFT_MS * wmax)
             vt = min(vt, C[i, CT_VCAP], vmax)
-            p = (PR[i, PR_MEFF] * (vt - v) * itc + f_aero + f_roll) * v * iec
+            p = (PR[i, PR_MEFF] * (vt - v) * itc * v + p_res) * iec
             p = min(max(p, -brake), plim)
         P[i] = p
         # geometry: above the measurement line a bend is longer
-        geo = 1.0
-        if lane != 0.0:
-            geo = 1.0 / (1.0 + lane * curvature(x, gp))
-        dS[i, SX] = v * geo
-        dS[i, SV] = (p * ec / v - f_aero - f_roll) * RC[i, RC_IM]
+        dS[i, SX] = max(S[i, SV], 0.0) * lf * geo
+        dS[i, SV] = (p * ec - p_res) / v * RC[i, RC_IM]
         cp = PR[i, PR_CP]
         if p > cp:
             dS[i, SW] = -(p - cp)
@@ -467,7 +489,7 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
         dS[i, SLANE] = min(max(dl, -latv), latv)
         dS[i, SE_IN] = p * ec
         dS[i, SE_AERO] = f_aero * v
-        dS[i, SE_ROLL] = f_roll * v
+        dS[i, SE_ROLL] = f_roll * vw
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")

@@ -21,23 +21,12 @@ from simpy.events import NORMAL, PENDING, URGENT
 
 from . import kernel as K
 from .aero import IN_LINE_M
+from .course import BLOCK_M, FOLLOW_RANGE_M, kernel_globals
 from .derny import BIKE_LENGTH_M, DERNY_LENGTH_M
 from .results import Event, Result, build_result, catch_record
-from .rider import BRAKE_POWER_W, WHEEL_FW_M2, G
 from .scenario import Scenario
 from .tactics import run_tactic
 
-#: Follow controller: a follower aims at the wheel ahead's speed plus ``KP`` per metre of gap
-#: error and closes a speed error in ``TC`` seconds; a wheel further than ``FOLLOW_RANGE_M``
-#: is out of reach.  Calibration choices (smooth, stable, no overshoot at the default step).
-KP = 0.6
-TC = 0.6
-FOLLOW_RANGE_M = 12.0
-#: A rider on an effort swings out when it closes to this wheel gap (m) on a slower rider in
-#: its line.  Calibration choice.
-BLOCK_M = 2.0
-#: Lateral speed of a rider changing line (m/s).  Calibration choice.
-LATERAL_MS = 1.0
 #: Longest race the engine will integrate before it calls the scenario broken (s).
 T_LIMIT_S = 900.0
 _MAX_WATCHES = 160
@@ -52,40 +41,18 @@ _COURSES: dict[tuple[Any, ...], tuple[Any, Any, np.ndarray, np.ndarray]] = {}
 
 
 def _course(sc: Scenario, dt: float) -> tuple[np.ndarray, np.ndarray]:
-    """The kernel's global parameters (``kernel.GP_*``; the air density and attacker slots
-    left for the race) and the marks it records (every lap, 200 m to go, the derny's pull-off)
-    for the scenario's track, derny and laps: the same for every race of a Monte Carlo batch,
-    so built once (callers copy the parameters, the marks are only read).  Keyed by the track
-    and derny objects themselves (held, so their ids stay theirs): hashing them costs more."""
+    """The kernel's global parameters (:func:`kernel_globals`) and the marks it records (every
+    lap, 200 m to go, the derny's pull-off) for the scenario's track, derny and laps: the same
+    for every race of a Monte Carlo batch, so built once (callers copy the parameters, the
+    marks are only read).  Keyed by the track and derny objects themselves (held, so their ids
+    stay theirs): hashing them costs more."""
     tr, dy = sc.track, sc.derny
     key = (id(tr), id(dy), sc.laps, sc.lane_m, dt)
     hit = _COURSES.get(key)
     if hit is not None and hit[0] is tr and hit[1] is dy:
         return hit[2], hit[3]
     race_m = sc.laps * tr.lap_m
-    gp = np.zeros(K.NGLOBAL)
-    gp[K.GP_FW] = WHEEL_FW_M2
-    gp[K.GP_G] = G
-    gp[K.GP_RACE] = race_m
-    gp[K.GP_LAP] = tr.lap_m
-    gp[K.GP_B0], gp[K.GP_B1], gp[K.GP_B2], gp[K.GP_B3] = tr.bends()
-    gp[K.GP_R] = tr.bend_radius_m
-    gp[K.GP_DV0] = dy.start_kmh / 3.6
-    gp[K.GP_DV1] = dy.end_kmh / 3.6
-    gp[K.GP_DRAMP] = race_m - dy.ramp_end()
-    gp[K.GP_DLANE] = sc.lane_m
-    gp[K.GP_BRAKE] = BRAKE_POWER_W
-    gp[K.GP_KP] = KP
-    gp[K.GP_TC] = TC
-    gp[K.GP_FOLLOW] = FOLLOW_RANGE_M
-    gp[K.GP_BIKE] = BIKE_LENGTH_M
-    gp[K.GP_DERNY_LEN] = DERNY_LENGTH_M
-    gp[K.GP_INLINE] = IN_LINE_M
-    gp[K.GP_LAT] = LATERAL_MS
-    gp[K.GP_ATTACKER] = -1
-    gp[K.GP_DT] = dt
-    gp[K.GP_LT] = tr.transition_m
-    gp[K.GP_BLOCK] = BLOCK_M
+    gp = kernel_globals(tr, race_m, dt, dy, sc.lane_m)
     marks = [k * tr.lap_m for k in range(1, sc.laps)]
     marks.append(race_m - 200.0)
     marks.append(race_m - dy.pull_off_m_to_go)

@@ -19,6 +19,10 @@ WHEEL_FW_M2 = 0.0044
 #: Cap on back-pedalling power on a fixed gear (W).  Calibration choice: nobody published it;
 #: it only matters when a follower must slow behind a wheel.
 BRAKE_POWER_W = 500.0
+#: Height of the centre of mass of rider and bike above the tyres' contact (m), for the lean
+#: in the bends (Fitton & Symons 2018, Sports Eng 21:409).  Modelling choice: no value for
+#: sprinters is published; about hip height of a seated rider on a track bike.
+COM_HEIGHT_M = 1.0
 
 # Limits used to reject absurd scenario values (validation) -------------------------------
 #: Elite male sprinters 82-101 kg plus a 6.8 kg minimum bike (Gardner 2005, UCI).  Women and
