@@ -241,18 +241,26 @@ def envelope(v, pr):
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+def _fatigued(x, w, pmax, cp, iw0):
+    """Maximal power at relative cadence ``x`` (cadence over the fresh optimum) with the
+    reserve ``w`` left (rider.py explains the law): the force-cadence line shifted down in
+    parallel so that the peak is CP + (Pmax - CP) w / W', never below what the fresh envelope
+    allows up to CP."""
+    env = max(pmax * x * (2.0 - x), 0.0)
+    a = cp / pmax
+    phi = np.sqrt(a + (1.0 - a) * min(max(w * iw0, 0.0), 1.0))
+    return max(pmax * x * (2.0 * phi - x), min(env, cp))
+
+
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def available_power(v, w, pr):
-    env = envelope(v, pr)
-    cp = pr[PR_CP]
-    return min(env, cp) + max(env - cp, 0.0) * max(w, 0.0) / pr[PR_W0]
+    x = v * 60.0 / pr[PR_DEV] / pr[PR_COPT]
+    return _fatigued(x, w, pr[PR_PMAX], pr[PR_CP], 1.0 / pr[PR_W0])
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _avail(v, w, PR, RC, i):
-    x = v * RC[i, RC_CAD]
-    env = max(PR[i, PR_PMAX] * x * (2.0 - x), 0.0)
-    cp = PR[i, PR_CP]
-    return min(env, cp) + max(env - cp, 0.0) * max(w, 0.0) * RC[i, RC_IW0]
+    return _fatigued(v * RC[i, RC_CAD], w, PR[i, PR_PMAX], PR[i, PR_CP], RC[i, RC_IW0])
 
 
 @njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)

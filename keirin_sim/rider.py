@@ -1,7 +1,18 @@
-"""Rider parameters, the power-cadence envelope and W' balance.
+"""Rider parameters, the power-cadence envelope and the fatigue of sprint efforts.
 
-Force balance after Martin et al. 1998 (J Appl Biomech 14:276); envelope after Dorel et al. 2005;
-W' balance after Skiba 2015 (differential form).  Sources are in keirin-reference.md.
+Force balance after Martin et al. 1998 (J Appl Biomech 14:276); envelope after Dorel et al. 2005.
+
+Fatigue: the anaerobic power reserve (APR) model of Weyand et al. 2006 (Am J Physiol Regul Integr
+Comp Physiol 290:R758): all-out power decays from the peak towards the aerobic ceiling as
+P(t) = P_aer + (Pmax - P_aer) exp(-k t) with one constant, k = 0.026 1/s, across 5-350 s sprints
+(7 subjects, 34 W or 6.6 % mean error); Sanders & Heijboer 2019 (J Sports Sci 37:621) found the
+same k predicts 12 professional cyclists' 5-180 s records within 5.9 %.  It was chosen over
+Morton's three-parameter model, whose hyperbola misfits efforts under about 20 s, because one
+constant must make a rider's 10 s (flying 200 m), 20 s (standing lap) and 60 s (kilo) efforts
+consistent.  In the kernel it runs in differential form: the reserve (``w_prime_j``) drains at
+P - CP, the power above CP shrinks in proportion to the reserve left, and below CP the reserve
+refills as in Skiba 2015.  With ``w_prime_j = (pmax_w - cp_w) / k`` an all-out effort at the
+optimal cadence follows the APR curve exactly (``CP`` here is the aerobic ceiling P_aer).
 """
 
 from __future__ import annotations
@@ -19,6 +30,10 @@ WHEEL_FW_M2 = 0.0044
 #: Cap on back-pedalling power on a fixed gear (W).  Calibration choice: nobody published it;
 #: it only matters when a follower must slow behind a wheel.
 BRAKE_POWER_W = 500.0
+#: Decay constant of the anaerobic power reserve for cycling (1/s), Weyand et al. 2006.
+APR_K_PER_S = 0.026
+#: Mass of a track sprint bike (kg): the UCI minimum is 6.8 kg; modelling choice 7.0 kg.
+BIKE_MASS_KG = 7.0
 #: Height of the centre of mass of rider and bike above the tyres' contact (m), for the lean
 #: in the bends (Fitton & Symons 2018, Sports Eng 21:409).  Modelling choice: no value for
 #: sprinters is published; about hip height of a seated rider on a track bike.
@@ -59,6 +74,10 @@ class Rider:
     cadence_opt_rpm: float = 130.0
     cp_w: float = 450.0
     w_prime_j: float = 30000.0
+    #: the flying 200 m the physiology was calibrated from (calibration.py), if any
+    flying_200_s: float | None = None
+    #: ``"hand-set"`` (physiology given) or ``"calibrated"`` (from the rider's results)
+    source: str = "hand-set"
 
     @property
     def effective_mass(self) -> float:
@@ -113,6 +132,17 @@ class Rider:
         return total / t_s
 
 
+def anaerobic_reserve_j(pmax_w: float, cp_w: float, k_per_s: float = APR_K_PER_S) -> float:
+    """The reserve (J) that makes an all-out effort follow the APR curve with decay ``k``:
+    (Pmax - CP) / k (see the module's docstring)."""
+    return (pmax_w - cp_w) / k_per_s
+
+
+def apr_power(t_s: float, pmax_w: float, cp_w: float, k_per_s: float = APR_K_PER_S) -> float:
+    """All-out power after ``t_s`` seconds, Weyand et al. 2006: CP + (Pmax - CP) exp(-k t)."""
+    return cp_w + (pmax_w - cp_w) * float(np.exp(-k_per_s * t_s))
+
+
 def solo_speed_for_power(rider: Rider, power_w: float, air_density: float) -> float:
     """Steady solo speed (m/s) that ``power_w`` at the pedals sustains (Martin et al. 1998)."""
     lo, hi = 0.1, 40.0
@@ -140,4 +170,4 @@ def ms(v_kmh: float) -> float:
     return v_kmh / 3.6
 
 
-__all__ = ["Rider", "solo_speed_for_power", "kmh", "ms"]
+__all__ = ["Rider", "anaerobic_reserve_j", "apr_power", "solo_speed_for_power", "kmh", "ms"]

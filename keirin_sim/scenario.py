@@ -17,6 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
+from .calibration import SEXES, CalibrationError, calibrate, with_form
 from .derny import Derny
 from .rider import MASS_BOUNDS_KG as MASS_BOUNDS_KG
 from .rider import PMAX_BOUNDS_W as PMAX_BOUNDS_W
@@ -27,7 +28,10 @@ from .tactics import Tactic
 from .track import Track
 from .uncertainty import parse_uncertainty
 from .validation import (
+    CALIBRATED_FIELDS,
     DERNY_BOUNDS,
+    RESULT_BOUNDS,
+    RESULT_TYPES,
     RIDER_BOUNDS,
     TACTIC_BOUNDS,
     TACTIC_TYPES,
@@ -107,10 +111,20 @@ class Scenario:
         return replace(self, riders=tuple(riders))
 
     def with_rider(self, name: str, **changes: Any) -> Scenario:
-        """A copy with rider ``name``'s physical parameters changed."""
+        """A copy with rider ``name``'s physical parameters changed.  A new ``flying_200_s``
+        moves a calibrated rider's physiology with it (:func:`calibration.with_form`)."""
         i = self.rider_index(name)
         riders = list(self.riders)
-        riders[i] = replace(riders[i], rider=replace(riders[i].rider, **changes))
+        r = riders[i].rider
+        t200 = changes.pop("flying_200_s", None)
+        if t200 is not None:
+            if r.source != "calibrated":
+                raise ScenarioError(
+                    f"{self.source}: {name}.flying_200_s: {name} has hand-set physiology"
+                    " (calibrate it from flying_200_s in the file to change its form)"
+                )
+            r = with_form(r, float(t200))
+        riders[i] = replace(riders[i], rider=replace(r, **changes))
         return replace(self, riders=tuple(riders))
 
     def param_riders(self, head: str) -> list[str] | None:
@@ -201,6 +215,35 @@ TOP_KEYS = {
 EXTRA_KEYS: set[str] = {"variants", "uncertainty", "sweep"}
 
 
+def _rider_from(
+    src: str, pre: str, name: str, vals: dict[str, Any], results: dict[str, Any], own: set[str]
+) -> Rider:
+    """A rider from its table: hand-set physiology as given, or, with ``flying_200_s``, the
+    physiology calibrated from its results (calibration.py); ``mass_kg``, ``development_m``,
+    ``crr`` and ``efficiency`` given beside them are kept."""
+    t200 = vals.get("flying_200_s")
+    if t200 is None:
+        for k in results:
+            where = pre if k in own or k in results else "rider_defaults"
+            raise _fail(src, f"{where}.{k}", "needs flying_200_s beside it")
+        return Rider(name=name, **vals)
+    for k in CALIBRATED_FIELDS:
+        if k in vals:
+            where = pre if k in own else "rider_defaults"
+            raise _fail(
+                src, f"{where}.{k}", "is calibrated from flying_200_s: give one or the other"
+            )
+    sex = results.get("sex", "men")
+    if sex not in SEXES:
+        raise _fail(src, f"{pre}.sex", f"must be one of {', '.join(SEXES)}, got {sex!r}")
+    try:
+        cal = calibrate(float(t200), results.get("kilo_s"), vals.get("mass_kg"), sex)
+    except CalibrationError as exc:
+        raise _fail(src, f"{pre}.flying_200_s", str(exc)) from None
+    keep = {k: vals[k] for k in ("development_m", "crr", "efficiency") if k in vals}
+    return replace(cal.rider, name=name, **keep)
+
+
 def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     """Validate a scenario table (as read from TOML) and build the :class:`Scenario`.
 
@@ -227,12 +270,15 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     laps = int(top.get("laps", 6))
     race_m = laps * track.lap_m
     check_course(src, track, derny, laps)
-    rdef = _fields(
+    rdef_raw = dict(_table(src, "rider_defaults", data.get("rider_defaults", {})))
+    rres = _fields(
         src,
         "rider_defaults",
-        _table(src, "rider_defaults", data.get("rider_defaults", {})),
-        RIDER_BOUNDS,
+        {k: rdef_raw.pop(k) for k in list(rdef_raw) if k in RESULT_BOUNDS or k in RESULT_TYPES},
+        RESULT_BOUNDS,
+        RESULT_TYPES,
     )
+    rdef = _fields(src, "rider_defaults", rdef_raw, RIDER_BOUNDS)
     tdef = _fields(
         src,
         "tactic_defaults",
@@ -256,7 +302,12 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             raise _fail(src, f"{pre}.name", "missing key")
         name = check_name(src, f"{pre}.name", raw.pop("name"), seen)
         tac_raw = _table(src, f"{pre}.tactic", raw.pop("tactic", {}))
-        rider = Rider(name=name, **{**rdef, **_fields(src, pre, raw, RIDER_BOUNDS)})
+        results = _fields(
+            src, pre, {k: raw.pop(k) for k in list(raw) if k in RESULT_BOUNDS or k in RESULT_TYPES},
+            RESULT_BOUNDS, RESULT_TYPES,
+        )  # fmt: skip
+        own = _fields(src, pre, raw, RIDER_BOUNDS)
+        rider = _rider_from(src, pre, name, {**rdef, **own}, {**rres, **results}, set(own))
         tvals = {**tdef, **_fields(src, f"{pre}.tactic", tac_raw, TACTIC_BOUNDS, TACTIC_TYPES)}
         tac = Tactic(**tvals)
         check_entry(src, pre, rider, tac, race_m)

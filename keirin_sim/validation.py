@@ -34,7 +34,14 @@ RIDER_BOUNDS: dict[str, tuple[float, float]] = {
     "cadence_opt_rpm": (60.0, 200.0),
     "cp_w": (100.0, 800.0),
     "w_prime_j": (2000.0, 80000.0),
+    "flying_200_s": (8.5, 13.0),
 }
+#: A rider's published results the loader calibrates its physiology from (calibration.py),
+#: besides ``flying_200_s`` (a rider field, so form on the day can be drawn).
+RESULT_BOUNDS: dict[str, tuple[float, float]] = {"kilo_s": (52.0, 80.0)}
+RESULT_TYPES: dict[str, type | tuple[type, ...]] = {"sex": str}
+#: Physiology a calibrated rider takes from its results: not to be set beside them.
+CALIBRATED_FIELDS = ("pmax_w", "cp_w", "w_prime_j", "cda_m2", "cadence_opt_rpm")
 TACTIC_BOUNDS: dict[str, tuple[float, float]] = {
     "launch_m_to_go": (0.0, 5000.0),
     "wprime_factor": (0.1, 5.0),

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..calibration import with_form
 from ..scenario import Scenario
 from ..uncertainty import _Plan
 
@@ -117,7 +118,13 @@ def _apply(base: Scenario, plan: _Plan, row: Sequence[float], perm: Sequence[int
     riders = list(base.riders)
     for i, rf, tf in plan.apply:
         e = riders[i]
-        r = _replace(e.rider, {f: row[c] for f, c in rf}) if rf else e.rider
+        r = e.rider
+        if rf:
+            vals = {f: row[c] for f, c in rf}
+            t200 = vals.pop("flying_200_s", None)
+            if t200 is not None:  # form on the day: the physiology moves with the time
+                r = with_form(r, t200)
+            r = _replace(r, vals) if vals else r
         t = _replace(e.tactic, {f: row[c] for f, c in tf}) if tf else e.tactic
         riders[i] = _replace(e, {"rider": r, "tactic": t})
     if perm is not None:

@@ -1,0 +1,268 @@
+"""Riders from their results: the physiology that rides a published flying 200 m (and kilo).
+
+One time cannot determine a rider, so what it cannot determine comes from population relations
+for elite sprinters (:class:`Profile`, each value sourced or marked as a modelling choice):
+
+- mass: men 91.5 kg (the middle of Gardner et al. 2005's 82-101 kg) plus a 7 kg bike; women
+  72 kg plus the bike (modelling choice: no figure in the validation data);
+- CdA: 0.21 m^2 for the men's mass (modelling choice: no measured sprinter value, an
+  illustrative track value is 0.19 and sprinters sit more upright), scaled with body mass to
+  the power 2/3 (frontal area of geometrically similar bodies);
+- aerobic ceiling (CP): men 450 W, women 350 W (modelling choice: about 5 W/kg);
+- optimal cadence 130 rpm (Dorel et al. 2005);
+- gear: the development that turns the pedals at 155 rpm at the rider's own flying-200 m speed
+  (Dorel et al. 2005: 155 +/- 3 rpm in international flying 200 m);
+- fatigue: the anaerobic power reserve decays at k = 0.026 1/s (Weyand et al. 2006), so the
+  reserve is (Pmax - CP) / k (rider.py).
+
+Then Pmax is the one value left: it is solved so that the model's flying 200 m
+(timetrial.py, ridden as well as the model can) equals the published time.  Given a kilo too,
+k is solved as well, so that the standing kilo matches; the residuals say how close both came.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from functools import lru_cache
+from typing import Any
+
+from .rider import APR_K_PER_S, BIKE_MASS_KG, Rider
+from .timetrial import SEA_LEVEL_AIR_DENSITY, golden_min, ride, rider_dict
+from .track import Track
+
+SEXES = ("men", "women")
+#: Range of the reserve's decay constant searched when a kilo is given (1/s): modelling choice
+#: around Weyand et al.'s 0.026.
+K_RANGE = (0.015, 0.04)
+#: Cadence in a flying 200 m (rpm), Dorel et al. 2005.
+FLYING_CADENCE_RPM = 155.0
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Population relations for one sex (see the module docstring for the sources)."""
+
+    sex: str
+    body_mass_kg: float
+    cda_m2: float
+    cp_w: float
+    #: the profile's own flying 200 m (s): the median of a published top eight
+    flying_200_s: float
+    source: str
+
+
+#: The default elite man and woman: the medians of the Paris 2024 Olympic top-eight flying
+#: 200 m (men 9.088-9.350 s, median 9.2445 s; women 10.029-10.263 s, median 10.157 s;
+#: validation-data.md section 1.1).
+PROFILES: dict[str, Profile] = {
+    "men": Profile("men", 91.5, 0.21, 450.0, 9.2445, "Paris 2024 top-eight median flying 200 m"),
+    "women": Profile(
+        "women",
+        72.0,
+        0.21 * (72.0 / 91.5) ** (2.0 / 3.0),
+        350.0,
+        10.157,
+        "Paris 2024 top-eight median flying 200 m",
+    ),  # fmt: skip
+}
+
+
+class CalibrationError(ValueError):
+    """A time the model cannot ride with any physiology inside the bounds."""
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """A rider fitted to its results, with what was given and how close the model came."""
+
+    rider: Rider
+    sex: str
+    flying_200_s: float
+    kilo_s: float | None
+    mass_given: bool
+    model_flying_200_s: float
+    model_kilo_s: float
+    apr_k_per_s: float
+    air_density: float
+
+    @property
+    def residuals_s(self) -> dict[str, float]:
+        """Model minus given, per given time."""
+        out = {"flying200": self.model_flying_200_s - self.flying_200_s}
+        if self.kilo_s is not None:
+            out["kilo"] = self.model_kilo_s - self.kilo_s
+        return out
+
+    def how(self) -> str:
+        """One line saying where the physiology came from."""
+        given = f"flying 200 m {self.flying_200_s:.3f} s"
+        if self.kilo_s is not None:
+            given += f", kilo {self.kilo_s:.3f} s"
+        if self.mass_given:
+            given += f", mass {self.rider.mass_kg:g} kg"
+        return f"from {given} ({self.sex}; the rest from the {self.sex}'s population relations)"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sex": self.sex,
+            "given": {"flying_200_s": self.flying_200_s, "kilo_s": self.kilo_s},
+            "air_density": self.air_density,
+            "apr_k_per_s": round(self.apr_k_per_s, 5),
+            "rider": rider_dict(self.rider),
+            "model": {
+                "flying_200_s": round(self.model_flying_200_s, 3),
+                "kilo_s": round(self.model_kilo_s, 3),
+            },
+            "residuals_s": {k: round(v, 4) for k, v in self.residuals_s.items()},
+        }
+
+
+def gear_for(flying_200_s: float) -> float:
+    """Development (m) turning the pedals at 155 rpm at the mean speed of a flying 200 m."""
+    return 200.0 / flying_200_s * 60.0 / FLYING_CADENCE_RPM
+
+
+def _rider(
+    name: str, prof: Profile, t200: float, mass_kg: float | None, pmax: float, k: float
+) -> Rider:
+    body = prof.body_mass_kg if mass_kg is None else mass_kg - BIKE_MASS_KG
+    cda = prof.cda_m2 * (body / prof.body_mass_kg) ** (2.0 / 3.0)
+    return Rider(
+        name=name,
+        mass_kg=body + BIKE_MASS_KG,
+        cda_m2=cda,
+        development_m=gear_for(t200),
+        pmax_w=pmax,
+        cp_w=prof.cp_w,
+        w_prime_j=(pmax - prof.cp_w) / k,
+    )
+
+
+def _solve(f, x0: float, x1: float, lo: float, hi: float, tol: float) -> float:
+    """Root of a monotone ``f`` by the secant method, kept inside [lo, hi]."""
+    f0, f1 = f(x0), f(x1)
+    for _ in range(30):
+        if abs(f1) < tol:
+            return x1
+        if f1 == f0:
+            break
+        x2 = min(hi, max(lo, x1 - f1 * (x1 - x0) / (f1 - f0)))
+        if x2 == x1:
+            break
+        x0, f0, x1, f1 = x1, f1, x2, f(x2)
+    if abs(f1) > 20 * tol:
+        raise CalibrationError("no physiology inside the bounds rides that time")
+    return x1
+
+
+@lru_cache(maxsize=512)
+def calibrate(
+    flying_200_s: float,
+    kilo_s: float | None = None,
+    mass_kg: float | None = None,
+    sex: str = "men",
+    *,
+    name: str = "rider",
+    air_density: float = SEA_LEVEL_AIR_DENSITY,
+    track: Track | None = None,
+) -> Calibration:
+    """The rider whose model flying 200 m is ``flying_200_s`` (and standing kilo ``kilo_s``)
+    at ``air_density``.  ``mass_kg`` is rider plus bike."""
+    if sex not in SEXES:
+        raise CalibrationError(f"sex must be one of {', '.join(SEXES)}, not {sex!r}")
+    prof = PROFILES[sex]
+    tr = track or Track()
+
+    def t200(pmax: float, k: float) -> float:
+        r = _rider(name, prof, flying_200_s, mass_kg, pmax, k)
+        return ride("flying200", r, track=tr, air_density=air_density, traces=False).time_s
+
+    def fit_pmax(k: float) -> float:
+        p0 = 2100.0 * (9.3 / flying_200_s) ** 3 * (prof.body_mass_kg / 91.5)
+        return _solve(lambda p: t200(p, k) - flying_200_s, p0, p0 * 1.03, 400.0, 3500.0, 5e-4)
+
+    def kilo(pmax: float, k: float) -> float:
+        r = _rider(name, prof, flying_200_s, mass_kg, pmax, k)
+        return ride("kilo", r, track=tr, air_density=air_density, traces=False).time_s
+
+    k = APR_K_PER_S
+    if kilo_s is not None:
+
+        def miss(kk: float) -> float:
+            return abs(kilo(fit_pmax(kk), kk) - kilo_s)
+
+        # the kilo hardly moves with k once the flying 200 m is held (a faster fade comes with
+        # a stronger start), so k is the best fit in a plausible range, not a root: the
+        # residuals say how far the model stays from both times
+        k = golden_min(miss, K_RANGE[0], K_RANGE[1], 1e-3)
+    pmax = fit_pmax(k)
+    rider = replace(
+        _rider(name, prof, flying_200_s, mass_kg, pmax, k),
+        flying_200_s=flying_200_s,
+        source="calibrated",
+    )
+    return Calibration(
+        rider=rider,
+        sex=sex,
+        flying_200_s=flying_200_s,
+        kilo_s=kilo_s,
+        mass_given=mass_kg is not None,
+        model_flying_200_s=t200(pmax, k),
+        model_kilo_s=kilo(pmax, k),
+        apr_k_per_s=k,
+        air_density=air_density,
+    )
+
+
+def default_rider(sex: str = "men", name: str = "rider") -> Rider:
+    """The default elite rider of ``sex``: calibrated from its profile's flying 200 m."""
+    return replace(calibrate(PROFILES[sex].flying_200_s, sex=sex).rider, name=name)
+
+
+#: Exponent of Pmax against the flying 200 m time near a calibrated time (Pmax ~ t^-b): the
+#: power to ride a time goes about with the cube of the speed; used to move a calibrated rider
+#: to a drawn form on the day without a new fit (checked against a fit in the tests).
+FORM_EXPONENT = 3.3
+
+
+def with_form(rider: Rider, flying_200_s: float) -> Rider:
+    """A calibrated rider moved to ride ``flying_200_s`` instead (form on the day): Pmax scaled
+    by the time ratio to the power ``FORM_EXPONENT``, gear and reserve following, the rest kept."""
+    if rider.flying_200_s is None:
+        raise CalibrationError(f"{rider.name} has no flying_200_s to move from")
+    ratio = rider.flying_200_s / flying_200_s
+    pmax = rider.pmax_w * ratio**FORM_EXPONENT
+    k = (rider.pmax_w - rider.cp_w) / rider.w_prime_j
+    return replace(
+        rider,
+        pmax_w=pmax,
+        w_prime_j=(pmax - rider.cp_w) / k,
+        development_m=rider.development_m * ratio,
+        flying_200_s=flying_200_s,
+    )
+
+
+def calibrated(
+    name: str,
+    flying_200_s: float,
+    kilo_s: float | None = None,
+    mass_kg: float | None = None,
+    sex: str = "men",
+    air_density: float = SEA_LEVEL_AIR_DENSITY,
+) -> Rider:
+    """The calibrated rider named ``name`` (see :func:`calibrate`), its time kept on it."""
+    cal = calibrate(flying_200_s, kilo_s, mass_kg, sex, air_density=air_density)
+    return replace(cal.rider, name=name)
+
+
+__all__ = [
+    "PROFILES",
+    "Calibration",
+    "CalibrationError",
+    "Profile",
+    "calibrate",
+    "calibrated",
+    "default_rider",
+    "gear_for",
+    "with_form",
+]
