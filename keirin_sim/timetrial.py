@@ -99,7 +99,8 @@ class TimeTrial:
             "event": self.event,
             "time_s": round(self.time_s, 3),
             "splits_s": [
-                {"m": m, "time_s": round(s, 3)} for m, s in zip(self.split_m, self.splits_s)
+                {"m": m, "time_s": round(s, 3)}
+                for m, s in zip(self.split_m, self.splits_s, strict=True)
             ],
             "mean_speed_kmh": round(self.mean_speed_kmh, 2),
             "top_speed_kmh": round(self.top_speed_kmh, 2),
