@@ -183,12 +183,25 @@ BAD_SCENARIOS = {
         ["riders[0].name", "missing"],
     ),
     "unknown_key": (lambda t: _edit(t, "laps = 6", "laps = 6\nwheels = 3"), ["wheels"]),
-    "wrong_type": (lambda t: _edit(t, "cda_m2 = 0.21", 'cda_m2 = "fast"'), ["cda_m2"]),
+    "wrong_type": (lambda t: _edit(t, "flying_200_s = 9.510", 'flying_200_s = "fast"'), ["flying_200_s"]),
     "wrong_type_laps": (lambda t: _edit(t, "laps = 6", "laps = 6.5"), ["laps"]),
     "mass_zero": (lambda t: _edit(t, KENNY, KENNY + "\nmass_kg = 0"), ["riders[0].mass_kg"]),
     "negative_cda": (lambda t: _edit(t, KENNY, KENNY + "\ncda_m2 = -0.2"), ["riders[0].cda_m2"]),
+    "pmax_beside_time": (
+        lambda t: _edit(t, KENNY, KENNY + "\npmax_w = 2000"),
+        ["riders[0].pmax_w", "calibrated from flying_200_s"],
+    ),
+    "kilo_without_time": (
+        lambda t: _edit(t, "flying_200_s = 9.510", "kilo_s = 60"),
+        ["riders[0].kilo_s", "needs flying_200_s"],
+    ),
+    "bad_sex": (lambda t: _edit(t, 'sex = "men"', 'sex = "mixed"'), ["sex", "men, women"]),
+    "time_out_of_bounds": (
+        lambda t: _edit(t, "flying_200_s = 9.510", "flying_200_s = 7.0"),
+        ["riders[0].flying_200_s"],
+    ),
     "absurd_pmax": (
-        lambda t: _edit(t, "pmax_w = 1950.0", "pmax_w = 10000"),
+        lambda t: _edit(t, "flying_200_s = 9.510", "flying_200_s = 9.510\npmax_w = 10000"),
         ["riders[0].pmax_w"],
     ),
     "pull_off_beyond_race": (
@@ -466,7 +479,7 @@ def test_subprocess_run_from_elsewhere(tmp_path):
 
 def test_subprocess_bad_input(tmp_path):
     f = tmp_path / "bad.toml"
-    f.write_text(_edit(tokyo_text(), "pmax_w = 1950.0", "pmax_w = 10000"), encoding="utf-8")
+    f.write_text(_edit(tokyo_text(), "flying_200_s = 9.510", "flying_200_s = 9.510\npmax_w = 10000"), encoding="utf-8")
     p = subprocess.run(
         [sys.executable, "-m", "keirin_sim.cli", "run", str(f), "--plot", "g.png"],
         cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300,

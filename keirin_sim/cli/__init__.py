@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..files import OutputError, write_atomically
 from ..scenario import ScenarioError
-from . import analysis, batch, run
+from . import analysis, batch, run, timetrial
 from .common import (
     CHART_EXTENSIONS,
     EXIT_INTERRUPTED,
@@ -53,7 +53,7 @@ from .common import (
 )
 from .run import format_events, format_lap_gaps, format_result, format_results
 
-COMMANDS = (run, batch, analysis)
+COMMANDS = (run, batch, analysis, timetrial)
 
 
 def build_parser() -> argparse.ArgumentParser:
