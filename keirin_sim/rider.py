@@ -96,15 +96,20 @@ class Rider:
     def available_power(
         self, v: float | np.ndarray, w_bal: float | np.ndarray
     ) -> float | np.ndarray:
-        """Maximal power with W' balance ``w_bal`` left.
+        """Maximal power at wheel speed ``v`` with the reserve ``w_bal`` left (the kernel's law).
 
-        Modelling choice (documented, not a published law): the part of the envelope above CP
-        shrinks in proportion to the W' left, so a long effort fades towards CP and W' can never
-        go negative.  Fatigue lowering the curve follows Dunst & Grueneberger 2021 in spirit.
+        Fatigue shifts the force-cadence line down in parallel (Dunst & Grueneberger 2021,
+        Appl Sci 11:12098: fatigue as a mono-exponential downward shift at constant slope), so
+        the peak falls to CP + (Pmax - CP) w/W' and moves to a lower cadence; a rider can
+        always ride what the fresh envelope allows up to CP.  With all-out riding the peak
+        then decays as the APR model says (module docstring).
         """
-        env = self.envelope(v)
-        base = np.minimum(env, self.cp_w)
-        return base + np.maximum(env - self.cp_w, 0.0) * np.asarray(w_bal) / self.w_prime_j
+        x = self.cadence_rpm(v) / self.cadence_opt_rpm
+        env = np.maximum(self.pmax_w * x * (2.0 - x), 0.0)
+        a = self.cp_w / self.pmax_w
+        frac = np.clip(np.asarray(w_bal, dtype=float) / self.w_prime_j, 0.0, 1.0)
+        phi = np.sqrt(a + (1.0 - a) * frac)
+        return np.maximum(self.pmax_w * x * (2.0 * phi - x), np.minimum(env, self.cp_w))
 
     def w_balance_rate(self, p: float | np.ndarray, w_bal: float | np.ndarray) -> np.ndarray:
         """dW'/dt of Skiba 2015: -(P - CP) above CP; (CP - P)(W' - W'bal)/W' below."""

@@ -99,7 +99,7 @@ def test_tt_plot_writes_a_png(capsys, tmp_path):
         (["tt", "kilo", "--mass", "80"], ["keirin-sim tt:", "--mass", "--flying-200"]),
         (["tt", "flying200", "--flying-200", "-1"], ["keirin-sim tt:", "--flying-200", "-1"]),
         (["tt", "flying200", "--air-density", "5"], ["keirin-sim tt:", "--air-density"]),
-        (["tt", "flying200", "--flying-200", "7.1"], ["keirin-sim tt:", "no physiology"]),
+        (["tt", "flying200", "--flying-200", "7.1"], ["keirin-sim tt:", "--flying-200 7.1"]),
         (["calibrate"], ["keirin-sim calibrate:", "--flying-200"]),
         (["calibrate", "--flying-200", "0"], ["keirin-sim calibrate:", "--flying-200"]),
     ],
@@ -107,6 +107,22 @@ def test_tt_plot_writes_a_png(capsys, tmp_path):
 def test_bad_input_is_one_line_exit_2(capsys, argv, needles):
     rc, out, err = run(capsys, *argv)
     assert_one_line_error(rc, out, err, *needles)
+
+
+def test_calibration_error_is_one_line(capsys, monkeypatch):
+    from keirin_sim.calibration import CalibrationError
+    from keirin_sim.cli import timetrial
+
+    def fails(*a, **k):
+        raise CalibrationError("no physiology inside the bounds rides that time")
+
+    monkeypatch.setattr(timetrial, "calibrate", fails)
+    for cmd in ("tt", "calibrate"):
+        argv = [cmd, "kilo"] if cmd == "tt" else [cmd]
+        rc, out, err = run(capsys, *argv, "--flying-200", "9.088", "--kilo", "57.321")
+        assert_one_line_error(
+            rc, out, err, f"keirin-sim {cmd}:", "--flying-200 9.088 --kilo 57.321", "no physiology"
+        )
 
 
 def test_unwritable_plot_path(capsys, tmp_path):

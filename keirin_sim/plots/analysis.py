@@ -102,8 +102,10 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
         # (then a row lower, so the two labels still never overlap)
         left = len(marks) == 2 and k == 0 and frac > 0.22
         row = 1 if len(marks) == 2 and k == 0 and not left else 0
+        # a row lower and to the right of the other line, so that line does not cross it
+        at = marks[1][0] if row == 1 else x
         ax.annotate(
-            label, (x, 1.0), xycoords=("data", "axes fraction"),
+            label, (at, 1.0), xycoords=("data", "axes fraction"),
             xytext=(-4 if left else 4, -4 - 14 * row), textcoords="offset points",
             ha="right" if left else "left", va="top", fontsize=9, color=color,
             fontweight="bold",

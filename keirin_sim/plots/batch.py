@@ -33,6 +33,7 @@ PARAM_LABELS = {
     "cadence_opt_rpm": "optimal cadence (rpm)",
     "cp_w": "critical power (W)",
     "w_prime_j": "W' (J)",
+    "flying_200_s": "flying 200 m (s)",
     "launch_m_to_go": "launch point (m to go)",
     "wprime_factor": "W' spent on the launch (factor)",
     "attack_m_to_go": "attack point (m to go)",
