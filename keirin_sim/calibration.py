@@ -140,6 +140,7 @@ def _rider(
 
 def _solve(f, x0: float, x1: float, lo: float, hi: float, tol: float) -> float:
     """Root of a monotone ``f`` by the secant method, kept inside [lo, hi]."""
+    x0, x1 = min(hi, max(lo, x0)), min(hi, max(lo, x1))
     f0, f1 = f(x0), f(x1)
     for _ in range(30):
         if abs(f1) < tol:

@@ -183,7 +183,10 @@ BAD_SCENARIOS = {
         ["riders[0].name", "missing"],
     ),
     "unknown_key": (lambda t: _edit(t, "laps = 6", "laps = 6\nwheels = 3"), ["wheels"]),
-    "wrong_type": (lambda t: _edit(t, "flying_200_s = 9.510", 'flying_200_s = "fast"'), ["flying_200_s"]),
+    "wrong_type": (
+        lambda t: _edit(t, "flying_200_s = 9.510", 'flying_200_s = "fast"'),
+        ["flying_200_s"],
+    ),
     "wrong_type_laps": (lambda t: _edit(t, "laps = 6", "laps = 6.5"), ["laps"]),
     "mass_zero": (lambda t: _edit(t, KENNY, KENNY + "\nmass_kg = 0"), ["riders[0].mass_kg"]),
     "negative_cda": (lambda t: _edit(t, KENNY, KENNY + "\ncda_m2 = -0.2"), ["riders[0].cda_m2"]),
@@ -479,7 +482,10 @@ def test_subprocess_run_from_elsewhere(tmp_path):
 
 def test_subprocess_bad_input(tmp_path):
     f = tmp_path / "bad.toml"
-    f.write_text(_edit(tokyo_text(), "flying_200_s = 9.510", "flying_200_s = 9.510\npmax_w = 10000"), encoding="utf-8")
+    f.write_text(
+        _edit(tokyo_text(), "flying_200_s = 9.510", "flying_200_s = 9.510\npmax_w = 10000"),
+        encoding="utf-8",
+    )
     p = subprocess.run(
         [sys.executable, "-m", "keirin_sim.cli", "run", str(f), "--plot", "g.png"],
         cwd=tmp_path, capture_output=True, text=True, env=_env(), timeout=300,
