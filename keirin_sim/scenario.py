@@ -18,6 +18,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from .calibration import SEXES, CalibrationError, calibrate, with_form
+from .conditions import air_density as air_density_from
 from .derny import Derny
 from .rider import MASS_BOUNDS_KG as MASS_BOUNDS_KG
 from .rider import PMAX_BOUNDS_W as PMAX_BOUNDS_W
@@ -29,6 +30,7 @@ from .track import Track
 from .uncertainty import parse_uncertainty
 from .validation import (
     CALIBRATED_FIELDS,
+    CONDITIONS_BOUNDS,
     DERNY_BOUNDS,
     RESULT_BOUNDS,
     RESULT_TYPES,
@@ -208,6 +210,7 @@ TOP_KEYS = {
     "tactic_defaults",
     "riders",
     "reference",
+    "conditions",
     *TOP_BOUNDS,
 }
 #: Sections that other modules read (variants for comparisons, uncertainty for Monte Carlo);
@@ -323,6 +326,14 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             hint = f" (did you mean {near[0]!r}?)" if near else ""
             raise _fail(src, "attacker", f"{attacker!r} is not one of the riders{hint}")
     reference = check_reference(src, data.get("reference", {}), names)
+    rho = float(top.get("air_density", AIR_DENSITY))
+    if "conditions" in data:
+        cond = _fields(
+            src, "conditions", _table(src, "conditions", data["conditions"]), CONDITIONS_BOUNDS
+        )
+        if "air_density" in top:
+            raise _fail(src, "conditions", "give air_density or [conditions], not both")
+        rho = air_density_from(**cond)
     extra = {k: data[k] for k in EXTRA_KEYS if k in data}
     sc = Scenario(
         name=data["name"],
@@ -330,7 +341,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         track=track,
         derny=derny,
         laps=laps,
-        air_density=float(top.get("air_density", AIR_DENSITY)),
+        air_density=rho,
         lane_m=float(top.get("lane_m", LANE_M)),
         dt_s=float(top.get("dt_s", DT_S)),
         attacker=attacker,

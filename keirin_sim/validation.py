@@ -78,6 +78,13 @@ DERNY_BOUNDS = {
     "pull_off_m_to_go": (0.0, 5000.0),
     "ramp_end_m_to_go": (0.0, 5000.0),
 }
+#: The ``[conditions]`` table: the air density computed from them (conditions.py).
+CONDITIONS_BOUNDS: dict[str, tuple[float, float]] = {
+    "temperature_c": (0.0, 45.0),
+    "pressure_hpa": (600.0, 1100.0),
+    "altitude_m": (-100.0, 4500.0),
+    "relative_humidity": (0.0, 1.0),
+}
 TOP_BOUNDS = {
     "laps": (1, 20),
     "air_density": (0.9, 1.4),
