@@ -219,16 +219,22 @@ EXTRA_KEYS: set[str] = {"variants", "uncertainty", "sweep"}
 
 
 def _rider_from(
-    src: str, pre: str, name: str, vals: dict[str, Any], results: dict[str, Any], own: set[str]
+    src: str,
+    pre: str,
+    name: str,
+    vals: dict[str, Any],
+    results: dict[str, Any],
+    own: set[str],
+    own_results: set[str],
 ) -> Rider:
     """A rider from its table: hand-set physiology as given, or, with ``flying_200_s``, the
     physiology calibrated from its results (calibration.py); ``mass_kg``, ``development_m``,
     ``crr`` and ``efficiency`` given beside them are kept."""
     t200 = vals.get("flying_200_s")
     if t200 is None:
-        for k in results:
-            where = pre if k in own or k in results else "rider_defaults"
-            raise _fail(src, f"{where}.{k}", "needs flying_200_s beside it")
+        if "kilo_s" in results:  # (a sex alone is harmless beside hand-set physiology)
+            where = pre if "kilo_s" in own_results else "rider_defaults"
+            raise _fail(src, f"{where}.kilo_s", "needs flying_200_s beside it")
         return Rider(name=name, **vals)
     for k in CALIBRATED_FIELDS:
         if k in vals:
@@ -310,7 +316,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             RESULT_BOUNDS, RESULT_TYPES,
         )  # fmt: skip
         own = _fields(src, pre, raw, RIDER_BOUNDS)
-        rider = _rider_from(src, pre, name, {**rdef, **own}, {**rres, **results}, set(own))
+        rider = _rider_from(
+            src, pre, name, {**rdef, **own}, {**rres, **results}, set(own), set(results)
+        )
         tvals = {**tdef, **_fields(src, f"{pre}.tactic", tac_raw, TACTIC_BOUNDS, TACTIC_TYPES)}
         tac = Tactic(**tvals)
         check_entry(src, pre, rider, tac, race_m)

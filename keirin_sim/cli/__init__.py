@@ -4,9 +4,10 @@
 lap marks and the event log (or one JSON object with ``--json``), and can write the gap chart,
 the speed/power chart and the traces.
 
-Each command lives in a module of this package (``run``, ``batch``: mc and sweep, ``analysis``:
-catch and compare) with an ``add_commands(subparsers)`` that adds its parsers and sets
-``func``, a function of the parsed :class:`argparse.Namespace` returning the exit code.
+Each command lives in a module of this package (``run``, ``batch``: mc and sweep,
+``analysis``: catch and compare, ``timetrial``: tt and calibrate) with an
+``add_commands(subparsers)`` that adds its parsers and sets ``func``, a function of the parsed
+:class:`argparse.Namespace` returning the exit code.
 
 The project rule for bad input, shared by every command through the helpers here:
 
