@@ -125,6 +125,8 @@ _ATOL = np.array([4e-3, 4e-4, 2.0, 4e-3])
 FOLLOW_VTOL = 10.0
 #: Likewise its position error: the gap term of the follow law pulls it back to its wheel.
 FOLLOW_XTOL = 10.0
+#: A follower riding above this share of its power limit is held to a free rider's tolerances.
+FOLLOW_CAPPED = 0.9
 #: No rider closes on its neighbour (within ``CLOSE_RANGE_M``) by more than
 #: ``CLOSE_PER_STEP_M`` in one step, so passes and blocked wheels stay resolved.
 CLOSE_RANGE_M = 25.0
@@ -319,8 +321,20 @@ def _links(S, C, gp, order, rank, ahead, gahead, shelter):
                     break
 
 
+@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+def _lean_radius(rw, v, grav, hcom):
+    """Radius of the centre of mass of a rider leaning into a bend whose wheels ride radius
+    ``rw`` at centre-of-mass speed ``v``: tan(lean) = v^2 / (g R_com), R_com = rw - h sin(lean)
+    (a fixed point: h/R is small, two iterations leave millimetres)."""
+    rc = rw
+    for _it in range(2):
+        tl = v * v / (grav * rc)
+        rc = rw - hcom * tl / np.sqrt(1.0 + tl * tl)
+    return rc
+
+
 @njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
-def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relink=True):
+def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, relink=True):
     """Time derivatives of every rider's state and the power each rider rides at.
 
     ``relink=False`` keeps who-is-behind-whom from the previous call (the later stages of a
@@ -335,7 +349,6 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
                 gahead[i] = S[j, SX] - S[i, SX] - gp[GP_BIKE]
     derny_on = D[D_ACTIVE] > 0.5
     xd = D[D_X]
-    vd = derny_speed(xd, gp)
     # constants read once (the stores into dS and P below may alias gp for all LLVM knows)
     tol = gp[GP_INLINE]
     bike = gp[GP_BIKE]
@@ -350,6 +363,29 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
     latv = gp[GP_LAT]
     kp = gp[GP_KP]
     hcom = gp[GP_HCOM]
+    # the bends: the rider leans (tan(lean) = v^2 / (g R_com)), so the centre of mass rides a
+    # radius shorter by h sin(lean) than the wheels (Fitton & Symons 2018): the wheels (and the
+    # cadence) turn faster than the centre of mass moves, and the tyres carry the centripetal
+    # load as well as the weight (rolling resistance grows with it).  PF holds, per rider, the
+    # measurement line covered per metre of centre-of-mass travel, the wheel speed per unit of
+    # centre-of-mass speed and the tyre load per unit of weight (for the follow law, which
+    # matches a wheel's progress, not its centre-of-mass speed); the loop below adds the power
+    # limit
+    for i in range(n):
+        PF[i, 0] = 1.0
+        PF[i, 1] = 1.0
+        PF[i, 2] = 1.0
+        if C[i, CT_MODE] == MODE_DONE:
+            continue
+        kx = curvature(S[i, SX], gp)
+        if kx > 0.0:
+            vi = max(S[i, SV], 0.5)
+            rw = 1.0 / kx + S[i, SLANE]
+            rc = _lean_radius(rw, vi, grav, hcom)
+            tl = vi * vi / (grav * rc)
+            PF[i, 0] = 1.0 / (kx * rc)
+            PF[i, 1] = rw / rc
+            PF[i, 2] = np.sqrt(1.0 + tl * tl)
     for i in range(n):
         if C[i, CT_MODE] == MODE_DONE:
             for c in range(NSTATE):
@@ -362,25 +398,10 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
         v = max(S[i, SV], 0.5)
         w = S[i, SW]
         lane = S[i, SLANE]
-        # the bends: the rider leans (tan(lean) = v^2 / (g R_com)), so the centre of mass
-        # rides a radius shorter by h sin(lean) than the wheels (Fitton & Symons 2018): the
-        # wheels (and the cadence) turn faster than the centre of mass moves, and the tyres
-        # carry the centripetal load as well as the weight (rolling resistance grows with it)
-        kx = curvature(x, gp)
-        geo = 1.0  # measurement line per metre of wheel path
-        lf = 1.0  # wheel speed per unit of centre-of-mass speed
-        load = 1.0  # tyre load per unit of weight
-        if kx > 0.0:
-            rw = 1.0 / kx + lane
-            geo = 1.0 / (1.0 + lane * kx)
-            rc = rw
-            for _it in range(3):
-                tl = v * v / (grav * rc)
-                rc = rw - hcom * tl / np.sqrt(1.0 + tl * tl)
-            tl = v * v / (grav * rc)
-            load = np.sqrt(1.0 + tl * tl)
-            lf = rw / rc
-        vw = v * lf
+        pf = PF[i, 0]
+        ipf = 1.0 / pf
+        vw = v * PF[i, 1]
+        load = PF[i, 2]
         # drafting: the best shelter among the riders just ahead (each weighted by how far
         # it is off to the side, so shelter fades continuously as lines change)
         j = ahead[i]
@@ -425,13 +446,14 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
         f_roll = PR[i, PR_CRR] * PR[i, PR_MASS] * grav * load + (91.0 + 8.7 * vw) * 1e-3
         p_res = f_aero * v + f_roll * vw
         plim = _avail(vw, w, PR, RC, i)
+        PF[i, 3] = plim
         ec = PR[i, PR_EC]
         iec = RC[i, RC_IEC]
         mode = C[i, CT_MODE]
         # speed the rider may not exceed: the derny's, until it leaves
         vmax = 1e9
         if derny_on:
-            vmax = vd / lf + _gap_term(g_d - C[i, CT_GAPDES], kp)
+            vmax = (derny_progress(xd, gp) + _gap_term(g_d - C[i, CT_GAPDES], kp)) * ipf
         if mode == MODE_EFFORT:
             p = C[i, CT_EFFORT] * plim
             if derny_on:
@@ -449,7 +471,8 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
             tj = int(C[i, CT_TARGET])
             gapdes = C[i, CT_GAPDES]
             if tj >= 0 and C[tj, CT_MODE] != MODE_DONE:
-                vt = S[tj, SV] + _gap_term(S[tj, SX] - bike - x - gapdes, kp)
+                prog = S[tj, SV] * PF[tj, 0]
+                vt = (prog + _gap_term(S[tj, SX] - bike - x - gapdes, kp)) * ipf
             full = 0
             for r in range(max(rank[i] - 1, 0), n):
                 q = order[r]
@@ -469,7 +492,8 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
                 )
                 if wq <= 0.0:
                     continue
-                c = S[q, SV] + _gap_term(g - gapdes, kp) + FOLLOW_SOFT_MS * (1.0 - wq)
+                prog = S[q, SV] * PF[q, 0]
+                c = (prog + _gap_term(g - gapdes, kp)) * ipf + FOLLOW_SOFT_MS * (1.0 - wq)
                 if c < vt:
                     vt = c
                 if wq > wmax:
@@ -486,7 +510,7 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, relin
             p = min(max(p, -brake), plim)
         P[i] = p
         # geometry: above the measurement line a bend is longer
-        dS[i, SX] = max(S[i, SV], 0.0) * lf * geo
+        dS[i, SX] = max(S[i, SV], 0.0) * pf
         dS[i, SV] = (p * ec - p_res) / v * RC[i, RC_IM]
         cp = PR[i, PR_CP]
         if p > cp:
@@ -577,7 +601,9 @@ def _bs_error(h, K1, K2, K3, K4, i, c):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
-def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead, gahead, shelter):
+def _step(
+    S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead, gahead, shelter, PF
+):
     """One step of the Bogacki-Shampine 3(2) pair from ``S0`` (slopes ``K1`` there) to ``S``;
     ``K4``/``P4`` receive the slopes and powers at the new state (first-same-as-last: they are
     the next step's ``K1``), ``ST`` the stage state.  The derny's position is integrated
@@ -592,14 +618,14 @@ def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead
             ST[i, c] = S0[i, c] + 0.5 * h * K1[i, c]
     xd2 = xd0 + 0.5 * h * vd1
     D[D_X] = xd2
-    deriv(ST, D, PR, RC, C, gp, K2, P4, order, rank, ahead, gahead, shelter, False)
+    deriv(ST, D, PR, RC, C, gp, K2, P4, order, rank, ahead, gahead, shelter, PF, False)
     vd2 = derny_progress(xd2, gp)
     for i in range(n):
         for c in range(NDYN):
             ST[i, c] = S0[i, c] + 0.75 * h * K2[i, c]
     xd3 = xd0 + 0.75 * h * vd2
     D[D_X] = xd3
-    deriv(ST, D, PR, RC, C, gp, K3, P4, order, rank, ahead, gahead, shelter, False)
+    deriv(ST, D, PR, RC, C, gp, K3, P4, order, rank, ahead, gahead, shelter, PF, False)
     vd3 = derny_progress(xd3, gp)
     for i in range(n):
         for c in range(NSTATE):
@@ -610,7 +636,7 @@ def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead
     if derny_on:
         xd = xd0 + h * (2.0 / 9.0 * vd1 + 1.0 / 3.0 * vd2 + 4.0 / 9.0 * vd3)
     D[D_X] = xd
-    deriv(S, D, PR, RC, C, gp, K4, P4, order, rank, ahead, gahead, shelter)
+    deriv(S, D, PR, RC, C, gp, K4, P4, order, rank, ahead, gahead, shelter, PF)
     # scaled error of the embedded solution
     scale = gp[GP_DT] / DT_REF
     scale = scale * scale * scale
@@ -624,8 +650,10 @@ def _step(S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead
     for i in range(n):
         if C[i, CT_MODE] == MODE_DONE:
             continue
-        # a follower's speed error is corrected by its follow law, a free rider's is not
-        fol = C[i, CT_MODE] == MODE_FOLLOW
+        # a follower's speed error is corrected by its follow law, a free rider's is not; nor
+        # is that of a follower riding at (about) its power limit, chasing a wheel it cannot
+        # hold (PF[:, 3]: the limit deriv found at the step's end)
+        fol = C[i, CT_MODE] == MODE_FOLLOW and P4[i] < FOLLOW_CAPPED * PF[i, 3]
         ei = abs(_bs_error(h, K1, K2, K3, K4, i, SX)) * (ixf if fol else ix)
         ei = max(ei, abs(_bs_error(h, K1, K2, K3, K4, i, SV)) * (ivf if fol else iv))
         ei = max(ei, abs(_bs_error(h, K1, K2, K3, K4, i, SW)) * iw)
@@ -723,6 +751,7 @@ def _trace_rows(
     F,
     PT,
     DT,
+    PF,
 ):
     """Trace rows on the regular grid ``k * dt`` that fall inside the step [t, t + h), taken
     from the step's dense output, with the power the riders ride at in that state.  Leaves the
@@ -747,7 +776,7 @@ def _trace_rows(
             # W' between the step's ends: a cubic could overshoot a full W' by a joule
             ST[i, SW] = S0[i, SW] + th * (S[i, SW] - S0[i, SW])
         DT[D_X] = _hermite(th, h, d0x, vd0, xde, vde) if derny_on else d0x
-        deriv(ST, DT, PR, RC, C, gp, F, PT, order, rank, ahead, gahead, shelter)
+        deriv(ST, DT, PR, RC, C, gp, F, PT, order, rank, ahead, gahead, shelter, PF)
         tr_t[r] = tg
         for i in range(n):
             tr[r, i, 0] = ST[i, SX]
@@ -905,6 +934,7 @@ def advance(
     ahead = np.empty(n, dtype=np.int64)
     gahead = np.empty(n)
     shelter = np.empty(n)
+    PF = np.empty((n, 4))
     act = np.empty(nw, dtype=np.int64)
     RC = np.empty((n, NRECIP))
     reciprocals(PR, RC)
@@ -950,7 +980,7 @@ def advance(
                 done = False
         if done:
             return t, -1
-        deriv(S, D, PR, RC, C, gp, K1, P1, order, rank, ahead, gahead, shelter)
+        deriv(S, D, PR, RC, C, gp, K1, P1, order, rank, ahead, gahead, shelter, PF)
         kf = -1
         while t < t1 - 1e-12:
             S0[:, :] = S
@@ -982,6 +1012,7 @@ def advance(
                     ahead,
                     gahead,
                     shelter,
+                    PF,
                 )
                 fac = 0.8 / np.cbrt(max(err, 1e-12))
                 if err <= 1.0 or h <= HMIN:
@@ -1111,6 +1142,7 @@ def advance(
                     ahead,
                     gahead,
                     shelter,
+                    PF,
                 )
             else:
                 for a in range(na):
@@ -1205,6 +1237,7 @@ def advance(
                     K2,
                     P4,
                     DT,
+                    PF,
                 )
             t = tn
             if kf >= 0:

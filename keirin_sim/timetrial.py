@@ -2,10 +2,10 @@
 
 Five events, ridden alone with no derny on the measurement line (UCI 3.6.069):
 
-- ``flying200`` and ``flying-lap``: a wind-up of ``WINDUP_LAPS`` laps from a roll at
-  ``ROLL_KMH``, then the timed 200 m or lap.  The rider rides the roll steady and goes all out
-  at the launch point that gives the best time (a golden-section search: "ridden as well as the
-  model can").
+- ``flying200`` and ``flying-lap``: a wind-up of ``WINDUP_LAPS`` laps, then the timed 200 m or
+  lap, "ridden as well as the model can": the rider rolls at the speed its aerobic ceiling (CP)
+  holds, the fastest it can go without touching its anaerobic reserve, and goes all out at the
+  launch point that gives the best time (a golden-section search).
 - ``500m``, ``standing-lap`` and ``kilo``: from rest on the finish line, all out from the gun, on
   the rider's fixed gear (the power-cadence law makes the start torque-limited).
 
@@ -23,7 +23,7 @@ import numpy as np
 
 from . import kernel as K
 from .course import kernel_globals
-from .rider import Rider
+from .rider import Rider, solo_speed_for_power
 from .track import Track
 
 #: Default air density (kg/m^3): a warm velodrome near sea level, 28 C and 1013 hPa by the
@@ -32,9 +32,9 @@ SEA_LEVEL_AIR_DENSITY = 1.17
 #: Wind-up of a flying effort before the timed distance (laps): "about 2.5 laps"
 #: (validation-data.md, flying 200 m qualifying).
 WINDUP_LAPS = 2.5
-#: Speed of the roll that starts the wind-up (km/h).  Modelling choice: the launch point is
-#: optimised, so the time hardly depends on it.
-ROLL_KMH = 35.0
+#: Share of the CP speed the roll is ridden at: just under it, so the reserve stays full
+#: where the bends cost a little more.
+ROLL_SHARE_OF_CP_SPEED = 0.99
 #: The dive into a flying effort: the rider climbs the banking during the roll (on aerobic
 #: power, below CP, so at no cost to its reserve) and drops ``DIVE_HEIGHT_M`` back to the black
 #: line over the last ``DIVE_M`` before the timed distance; the drop is returned as kinetic
@@ -161,6 +161,7 @@ class _Ride:
             ]
         )
         self.w0 = rider.w_prime_j
+        self.roll = ROLL_SHARE_OF_CP_SPEED * solo_speed_for_power(rider, rider.cp_w, air_density)
         self.m_ratio = rider.mass_kg / rider.effective_mass
         self.flying = event.flying
         marks = [self.t0x] if event.flying else []
@@ -173,9 +174,9 @@ class _Ride:
 
     def run(self, launch_x: float, traces: bool) -> tuple[float, Any]:
         """Ride with the effort from ``launch_x``; return the finish time and the records."""
-        S = np.array([[self.x0, ROLL_KMH / 3.6 if self.flying else 0.0, self.w0, 0, 0, 0, 0.0]])
+        S = np.array([[self.x0, self.roll if self.flying else 0.0, self.w0, 0, 0, 0, 0.0]])
         D = np.array([-1e9, 0.0])
-        C = np.array([[K.MODE_FOLLOW, 0.0, 1e9, 0.0, 0.0, -1, ROLL_KMH / 3.6]])
+        C = np.array([[K.MODE_FOLLOW, 0.0, 1e9, 0.0, 0.0, -1, self.roll]])
         if launch_x <= self.x0:
             C[0, K.CT_MODE] = K.MODE_EFFORT
             C[0, K.CT_EFFORT] = 1.0

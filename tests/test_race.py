@@ -54,14 +54,16 @@ def test_tokyo_field_chases_after_its_hesitation(tokyo, tokyo_result):
 
 
 def test_longer_hesitation_helps_the_attacker(tokyo):
+    # caught when the field chases at once; past the critical hesitation (about 2.4 s) each
+    # second of waiting adds to his margin (below it he is caught and the sprint decides)
     margins = []
-    for h in (0.0, 1.0, 3.5, 6.0):
+    for h in (0.0, 3.0, 4.0, 6.0, 8.0):
         r = simulate(tokyo.set_param("field.hesitation_s", h), traces=False)
         k = r.finish_times["Jason Kenny"]
         best_other = min(t for n, t in r.finish_times.items() if n != "Jason Kenny")
         margins.append(best_other - k)
-    assert margins == sorted(margins)
-    assert margins[0] < 0 < margins[-1]  # caught with a prompt chase, clear with a long wait
+    assert margins[1:] == sorted(margins[1:])
+    assert margins[0] < 0 < margins[1]  # caught with a prompt chase, clear with a long wait
 
 
 def test_launch_happens_exactly_at_the_mark(tokyo):
