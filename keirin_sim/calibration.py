@@ -123,7 +123,13 @@ def gear_for(flying_200_s: float) -> float:
 
 
 def _rider(
-    name: str, prof: Profile, t200: float, mass_kg: float | None, pmax: float, k: float
+    name: str,
+    prof: Profile,
+    t200: float,
+    mass_kg: float | None,
+    pmax: float,
+    k: float,
+    development_m: float | None = None,
 ) -> Rider:
     body = prof.body_mass_kg if mass_kg is None else mass_kg - BIKE_MASS_KG
     cda = prof.cda_m2 * (body / prof.body_mass_kg) ** (2.0 / 3.0)
@@ -131,7 +137,7 @@ def _rider(
         name=name,
         mass_kg=body + BIKE_MASS_KG,
         cda_m2=cda,
-        development_m=gear_for(t200),
+        development_m=gear_for(t200) if development_m is None else development_m,
         pmax_w=pmax,
         cp_w=prof.cp_w,
         w_prime_j=(pmax - prof.cp_w) / k,
@@ -166,16 +172,18 @@ def calibrate(
     name: str = "rider",
     air_density: float = SEA_LEVEL_AIR_DENSITY,
     track: Track | None = None,
+    development_m: float | None = None,
 ) -> Calibration:
     """The rider whose model flying 200 m is ``flying_200_s`` (and standing kilo ``kilo_s``)
-    at ``air_density``.  ``mass_kg`` is rider plus bike."""
+    at ``air_density``.  ``mass_kg`` is rider plus bike; ``development_m`` (metres per pedal
+    revolution) is the rider's own gear, by default the one turning 155 rpm at its time."""
     if sex not in SEXES:
         raise CalibrationError(f"sex must be one of {', '.join(SEXES)}, not {sex!r}")
     prof = PROFILES[sex]
     tr = track or Track()
 
     def t200(pmax: float, k: float) -> float:
-        r = _rider(name, prof, flying_200_s, mass_kg, pmax, k)
+        r = _rider(name, prof, flying_200_s, mass_kg, pmax, k, development_m)
         return ride("flying200", r, track=tr, air_density=air_density, traces=False).time_s
 
     def fit_pmax(k: float) -> float:
@@ -183,7 +191,7 @@ def calibrate(
         return _solve(lambda p: t200(p, k) - flying_200_s, p0, p0 * 1.03, 400.0, 3500.0, 5e-4)
 
     def kilo(pmax: float, k: float) -> float:
-        r = _rider(name, prof, flying_200_s, mass_kg, pmax, k)
+        r = _rider(name, prof, flying_200_s, mass_kg, pmax, k, development_m)
         return ride("kilo", r, track=tr, air_density=air_density, traces=False).time_s
 
     k = APR_K_PER_S
@@ -198,7 +206,7 @@ def calibrate(
         k = golden_min(miss, K_RANGE[0], K_RANGE[1], 1e-3)
     pmax = fit_pmax(k)
     rider = replace(
-        _rider(name, prof, flying_200_s, mass_kg, pmax, k),
+        _rider(name, prof, flying_200_s, mass_kg, pmax, k, development_m),
         flying_200_s=flying_200_s,
         source="calibrated",
     )

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .rider import Rider
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -98,6 +100,9 @@ class Result:
     #: per rider: work delivered to the wheel, drag, rolling (with bearings) and kinetic energy
     #: change (J), start to finish; the first equals the sum of the other three.
     energy_j: dict[str, dict[str, float]] = field(default_factory=dict)
+    #: per rider: where its physiology came from (``source``: ``"calibrated"`` from its flying
+    #: 200 m, or ``"hand-set"``) and the parameters it raced with
+    riders: dict[str, dict[str, Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -143,6 +148,7 @@ class Result:
                 for e in self.events
             ],
             "catch": self.catch,
+            "riders": self.riders,
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -268,4 +274,19 @@ def build_result(race: Race) -> Result:
         traces=traces,
         pull_off_time_s=pull[0] if pull else math.nan,
         energy_j=energy,
+        riders={e.rider.name: rider_record(e.rider) for e in race.scenario.riders},
     )
+
+
+def rider_record(r: Rider) -> dict[str, Any]:
+    """Where a rider's physiology came from and the parameters it raced with."""
+    return {
+        "source": r.source,
+        "flying_200_s": r.flying_200_s,
+        "pmax_w": round(r.pmax_w, 1),
+        "cp_w": round(r.cp_w, 1),
+        "w_prime_j": round(r.w_prime_j, 1),
+        "mass_kg": round(r.mass_kg, 2),
+        "cda_m2": round(r.cda_m2, 4),
+        "development_m": round(r.development_m, 3),
+    }

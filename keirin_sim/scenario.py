@@ -228,8 +228,8 @@ def _rider_from(
     own_results: set[str],
 ) -> Rider:
     """A rider from its table: hand-set physiology as given, or, with ``flying_200_s``, the
-    physiology calibrated from its results (calibration.py); ``mass_kg``, ``development_m``,
-    ``crr`` and ``efficiency`` given beside them are kept."""
+    physiology calibrated from its results (calibration.py), with its own ``mass_kg`` and gear
+    (``development_m``) if given; ``crr`` and ``efficiency`` given beside them are kept."""
     t200 = vals.get("flying_200_s")
     if t200 is None:
         if "kilo_s" in results:  # (a sex alone is harmless beside hand-set physiology)
@@ -246,10 +246,16 @@ def _rider_from(
     if sex not in SEXES:
         raise _fail(src, f"{pre}.sex", f"must be one of {', '.join(SEXES)}, got {sex!r}")
     try:
-        cal = calibrate(float(t200), results.get("kilo_s"), vals.get("mass_kg"), sex)
+        cal = calibrate(
+            float(t200),
+            results.get("kilo_s"),
+            vals.get("mass_kg"),
+            sex,
+            development_m=vals.get("development_m"),
+        )
     except CalibrationError as exc:
         raise _fail(src, f"{pre}.flying_200_s", str(exc)) from None
-    keep = {k: vals[k] for k in ("development_m", "crr", "efficiency") if k in vals}
+    keep = {k: vals[k] for k in ("crr", "efficiency") if k in vals}
     return replace(cal.rider, name=name, **keep)
 
 

@@ -312,6 +312,13 @@ def _build_plan(
             nominal = getattr(obj, fld)
             lo, hi = (RIDER_BOUNDS if kind == "rider" else TACTIC_BOUNDS)[fld]
             name = f"{names[i]}.{fld}"
+            if fld == "flying_200_s" and e.rider.source != "calibrated":
+                raise _err(
+                    scenario.source,
+                    key,
+                    f"{names[i]} has hand-set physiology: form on the day (flying_200_s) can"
+                    " only be drawn for a rider calibrated from its flying_200_s",
+                )
         lo, hi = float(lo), float(hi)
         if fld in _MARKS:
             hi = min(hi, race_m - 0.01)

@@ -87,3 +87,11 @@ def test_tokyo_riders_all_from_their_own_times():
     faster = tokyo.set_param("Jason Kenny.flying_200_s", 9.3)
     i = tokyo.rider_index("Jason Kenny")
     assert faster.riders[i].rider.pmax_w > tokyo.riders[i].rider.pmax_w
+
+
+def test_a_rider_s_own_gear_is_calibrated_with():
+    """A bigger gear than the default: the fit still rides the time, on that gear."""
+    own = calibrate(9.3, development_m=9.0)
+    assert own.rider.development_m == 9.0
+    assert abs(own.residuals_s["flying200"]) < 1e-3
+    assert own.rider.pmax_w != calibrate(9.3).rider.pmax_w

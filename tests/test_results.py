@@ -145,3 +145,31 @@ def test_no_traces(scenario, result):
     assert res.finish_order == result.finish_order
     for r in result.names:
         assert math.isclose(res.finish_times[r], result.finish_times[r], abs_tol=1e-9)
+
+
+def test_each_rider_says_where_its_physiology_came_from(tmp_path, capsys):
+    """Calibrated riders carry their flying 200 m; hand-set ones are marked as such, in the
+    result, its JSON and the text of ``keirin-sim run``."""
+    from keirin_sim import cli
+    from keirin_sim.scenario import parse_scenario
+
+    sc = parse_scenario(
+        {
+            "name": "mixed",
+            "riders": [{"name": "A", "pmax_w": 2000.0}, {"name": "B", "flying_200_s": 9.3}],
+        }
+    )
+    res = simulate(sc, traces=False)
+    assert res.riders["A"]["source"] == "hand-set" and res.riders["A"]["flying_200_s"] is None
+    assert res.riders["B"]["source"] == "calibrated" and res.riders["B"]["flying_200_s"] == 9.3
+    assert json.loads(res.to_json())["riders"]["B"]["pmax_w"] == round(sc.riders[1].rider.pmax_w, 1)
+    f = tmp_path / "mixed.toml"
+    f.write_text(
+        'name = "mixed"\n[[riders]]\nname = "A"\npmax_w = 2000.0\n'
+        '[[riders]]\nname = "B"\nflying_200_s = 9.3\n',
+        encoding="utf-8",
+    )
+    assert cli.main(["run", str(f)]) == 0
+    out = capsys.readouterr().out
+    riders = out[out.index("\nRiders\n") :]
+    assert "A  hand-set" in riders and "B  calibrated from flying 200 m 9.300 s" in riders

@@ -76,3 +76,28 @@ def test_a_bad_uncertainty_section_fails_when_the_scenario_loads(tmp_path, capsy
     rc = cli.main(["run", str(f)])  # even a command that samples nothing says so
     err = capsys.readouterr().err
     assert rc == 2 and "bad.toml: uncertainty.all.pmax_w.mean" in err, err
+
+
+def test_form_on_the_day_only_for_calibrated_riders(tmp_path):
+    f = tmp_path / "hand.toml"
+    f.write_text(
+        'name = "hand"\n[[riders]]\nname = "A"\npmax_w = 2000.0\n'
+        '[[riders]]\nname = "B"\nflying_200_s = 9.3\n'
+        '[uncertainty.all]\nflying_200_s = {dist = "normal", sd = 0.1, mean = 9.3}\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ScenarioError, match="A has hand-set physiology"):
+        load_scenario(f)
+
+
+def test_drawn_form_moves_the_physiology():
+    """A faster drawn flying 200 m comes with a higher Pmax (calibration.with_form)."""
+    from keirin_sim.montecarlo import sample_run
+
+    tokyo = load_scenario()
+    i = tokyo.rider_index("Jason Kenny")
+    base = tokyo.riders[i].rider
+    for run in range(6):
+        r = sample_run(tokyo, 11, run).riders[i].rider
+        assert (r.flying_200_s < base.flying_200_s) == (r.pmax_w > base.pmax_w)
+        assert r.flying_200_s != base.flying_200_s

@@ -301,6 +301,25 @@ def format_events(result: Result, window_s: float = 1.0) -> list[str]:
     return out
 
 
+def format_riders(result: Result) -> list[str]:
+    """Where each rider's physiology came from: calibrated from its flying 200 m, or hand-set."""
+    out = []
+    width = max((len(n) for n in result.riders), default=0)
+    for name, r in result.riders.items():
+        how = (
+            f"calibrated from flying 200 m {r['flying_200_s']:.3f} s"
+            if r["source"] == "calibrated"
+            else "hand-set"
+        )
+        out.append(f"  {name:<{width}}  {how}")
+        out.append(
+            f"  {'':<{width}}  Pmax {r['pmax_w']:.0f} W, CP {r['cp_w']:.0f} W, "
+            f"W' {r['w_prime_j'] / 1000:.1f} kJ, gear {r['development_m']:.2f} m, "
+            f"{r['mass_kg']:g} kg, CdA {r['cda_m2']:.3f} m^2"
+        )
+    return out
+
+
 def format_result(result: Result) -> str:
     """Everything ``keirin-sim run`` prints without ``--json``."""
     laps = result.race_m / result.lap_m
@@ -321,5 +340,8 @@ def format_result(result: Result) -> str:
             "",
             "Events",
             *format_events(result),
+            "",
+            "Riders",
+            *format_riders(result),
         ]
     )
