@@ -297,3 +297,23 @@ def test_a_decision_process_can_wait_for_a_rider_to_finish(tokyo, tokyo_result):
     assert r.finish_times == tokyo_result.finish_times
     place = r.finish_order.index("Azizulhasni Awang") + 1
     assert seen == [(r.finish_times["Azizulhasni Awang"], place)]
+
+
+def test_top_men_peak_between_1900_and_2400_w_in_a_keirin():
+    """The six fastest Paris 2024 qualifiers, each from its own flying 200 m, in a keirin with
+    the default tactics: the top three peak between 1,900 and 2,400 W (Lavreysen's measured
+    peak in a winning keirin: 2,216 W; lab peaks 1,729-2,282 W, Gardner et al. 2005)."""
+    riders = [
+        ("Lavreysen", 9.088),
+        ("Richardson", 9.091),
+        ("Yakovlev", 9.152),
+        ("Hoffman", 9.242),
+        ("Carlin", 9.247),
+        ("Hoogland", 9.293),
+    ]
+    sc = parse_scenario(
+        {"name": "top six", "riders": [{"name": n, "flying_200_s": t} for n, t in riders]}
+    )
+    peaks = simulate(sc, traces=False).peak_power_w
+    for name, _ in riders[:3]:
+        assert 1900.0 <= peaks[name] <= 2400.0, (name, peaks[name])
