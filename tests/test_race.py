@@ -16,7 +16,7 @@ from keirin_sim.track import Track
 
 def test_tokyo_kenny_wins_from_the_riders_own_times(tokyo, tokyo_result):
     """Every rider calibrated from its flying 200 m, nobody's physiology set by hand: Kenny
-    still wins.  (Awang and Lavreysen do not reach the podium: the chasers in line do not come
+    still wins.  (Awang does not reach the podium: the chasers in line do not come
     past one another in this engine; see the scenario file.)"""
     assert all(e.rider.source == "calibrated" for e in tokyo.riders)
     assert tokyo_result.finish_order[0] == "Jason Kenny"
@@ -226,10 +226,10 @@ def test_the_attack_works_from_the_front_but_not_from_behind(tokyo):
 
 
 def test_steering_reflex_swings_out_and_drops_back_in(tokyo, tokyo_result):
-    """The kernel's steering reflex in the replay: Lavreysen launches from Glaetzer's wheel,
-    swings out above him (two line widths), and drops back into the riders' line once clear
-    of him by a bike length and a metre; Awang, blocked in that outer line by Lavreysen,
-    swings out above it in turn."""
+    """The kernel's steering reflex in the replay: Lavreysen launches from Levy's wheel and
+    swings out above him (two line widths); at 75 km/h he is barely faster than the line, so
+    the distance the outer line costs in the bends keeps him from coming past, and he stays
+    out.  Awang swings round Tjon En Fa the same way."""
     import numpy as np
 
     from keirin_sim.aero import IN_LINE_M
@@ -237,12 +237,12 @@ def test_steering_reflex_swings_out_and_drops_back_in(tokyo, tokyo_result):
 
     r, tr = tokyo_result, tokyo_result.traces
     h, g, a = (
-        tokyo.rider_index(n) for n in ("Harrie Lavreysen", "Matthew Glaetzer", "Azizulhasni Awang")
+        tokyo.rider_index(n) for n in ("Harrie Lavreysen", "Maximilian Levy", "Azizulhasni Awang")
     )
     swings = [e for e in r.events if e.kind == "go_round"]
     first = next(e for e in swings if e.rider == "Harrie Lavreysen")
     launch = next(e for e in r.events if e.kind == "launch" and e.rider == "Harrie Lavreysen")
-    assert first.detail == "Matthew Glaetzer" and first.time_s == launch.time_s
+    assert first.detail == "Maximilian Levy" and first.time_s == launch.time_s
     after = np.flatnonzero(tr.t > first.time_s)
     lane = tr.lane_m[after, h]
     top = int(lane.argmax())
