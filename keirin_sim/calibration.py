@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from .rider import APR_K_PER_S, BIKE_MASS_KG, Rider
+from .rider import APR_K_PER_S, BIKE_MASS_KG, PMAX_BOUNDS_W, Rider
 from .timetrial import SEA_LEVEL_AIR_DENSITY, golden_min, ride, rider_dict
 from .track import Track
 
@@ -188,7 +188,7 @@ def calibrate(
 
     def fit_pmax(k: float) -> float:
         p0 = 2100.0 * (9.3 / flying_200_s) ** 3 * (prof.body_mass_kg / 91.5)
-        return _solve(lambda p: t200(p, k) - flying_200_s, p0, p0 * 1.03, 400.0, 3500.0, 5e-4)
+        return _solve(lambda p: t200(p, k) - flying_200_s, p0, p0 * 1.03, *PMAX_BOUNDS_W, 5e-4)
 
     def kilo(pmax: float, k: float) -> float:
         r = _rider(name, prof, flying_200_s, mass_kg, pmax, k, development_m)

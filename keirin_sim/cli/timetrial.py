@@ -36,8 +36,8 @@ EVENT_TEXT = {
     "standing-lap": "standing lap (250 m)",
     "kilo": "kilo (1000 m from a standing start)",
 }
-#: Ranges accepted on the command line.  Times: wide around every published result (flying
-#: 200 m world record 9.088 s, kilo 55.433 s); the model says itself which it cannot ride.
+#: Ranges accepted on the command line.  Times: wide around every result in the validation data
+#: (flying 200 m from 8.857 s, kilo from 57.321 s); the model says itself which it cannot ride.
 FLYING_200_RANGE_S = (7.0, 20.0)
 KILO_RANGE_S = (50.0, 120.0)
 AIR_DENSITY_RANGE = TOP_BOUNDS["air_density"]
