@@ -106,6 +106,9 @@ D_X, D_ACTIVE = 0, 1
 ST_VMAX, ST_PMAX = 0, 1
 # catch record slots
 CR_T, CR_X, CR_BY, CR_LED = 0, 1, 2, 3
+#: The attacker has attacked (and can be caught) once it is this far clear of everyone while on
+#: an effort: the tactics' default "gone clear" gap (tactics.py, ``gap_trigger_m``).
+ATTACK_CLEAR_M = 5.0
 
 #: LLVM may reorder floating-point arithmetic in the NaN-free physics (about 25 % faster).
 #: Results stay bit-identical run to run on one machine; the step-convergence and energy tests
@@ -1192,7 +1195,8 @@ def advance(
                         best = S[j, SX]
                         jb = j
                 if catch[CR_LED] < 0.5:
-                    if xa - best > 1.0:
+                    # only an attack can be caught: the attacker clear of everyone on an effort
+                    if xa - best > ATTACK_CLEAR_M and C[att, CT_MODE] == MODE_EFFORT:
                         catch[CR_LED] = 1.0
                 elif best >= xa and C[att, CT_MODE] != MODE_DONE:
                     d0 = S0[att, SX] - S0[jb, SX]

@@ -23,6 +23,7 @@ from . import kernel as K
 from .aero import IN_LINE_M
 from .course import BLOCK_M, FOLLOW_RANGE_M, kernel_globals
 from .derny import BIKE_LENGTH_M, DERNY_LENGTH_M
+from .moves import RaceStory, last_bend_exit_m, race_story
 from .results import Event, Result, build_result, catch_record
 from .scenario import Scenario
 from .tactics import run_tactic
@@ -42,10 +43,10 @@ _COURSES: dict[tuple[Any, ...], tuple[Any, Any, np.ndarray, np.ndarray]] = {}
 
 def _course(sc: Scenario, dt: float) -> tuple[np.ndarray, np.ndarray]:
     """The kernel's global parameters (:func:`kernel_globals`) and the marks it records (every
-    lap, 200 m to go, the derny's pull-off) for the scenario's track, derny and laps: the same
-    for every race of a Monte Carlo batch, so built once (callers copy the parameters, the
-    marks are only read).  Keyed by the track and derny objects themselves (held, so their ids
-    stay theirs): hashing them costs more."""
+    lap, 200 m to go, the derny's pull-off, the end of the last bend) for the scenario's track,
+    derny and laps: the same for every race of a Monte Carlo batch, so built once (callers copy
+    the parameters, the marks are only read).  Keyed by the track and derny objects themselves
+    (held, so their ids stay theirs): hashing them costs more."""
     tr, dy = sc.track, sc.derny
     key = (id(tr), id(dy), sc.laps, sc.lane_m, dt)
     hit = _COURSES.get(key)
@@ -56,6 +57,7 @@ def _course(sc: Scenario, dt: float) -> tuple[np.ndarray, np.ndarray]:
     marks = [k * tr.lap_m for k in range(1, sc.laps)]
     marks.append(race_m - 200.0)
     marks.append(race_m - dy.pull_off_m_to_go)
+    marks.append(last_bend_exit_m(tr, race_m))  # how the race was won (moves.py)
     uniq: list[float] = []
     for m in sorted(marks):
         if 0 < m < race_m and not (uniq and m - uniq[-1] < 1e-6):
@@ -571,15 +573,29 @@ class Race:
     def run_outcome(self) -> Outcome:
         """Run the race to the last finisher and keep only its :class:`Outcome`."""
         self._run()
-        return Outcome(self.finish_t, catch_record(self))
+        return Outcome(self.finish_t, catch_record(self), self.story())
+
+    def story(self) -> RaceStory:
+        """How the race was won (moves.py), from the kernel's mark crossing times."""
+        sc = self.scenario
+        return race_story(
+            self.names,
+            self.marks.tolist(),
+            self.lapt.tolist(),
+            self.finish_t,
+            self.race_m,
+            sc.track.lap_m,
+            last_bend_exit_m(sc.track, self.race_m),
+        )
 
 
 class Outcome(NamedTuple):
     """What the Monte Carlo keeps of a race: every rider's finish time (s), in the scenario's
-    order, and the attacker's catch as in :attr:`Result.catch`."""
+    order, the attacker's catch as in :attr:`Result.catch`, and how the race was won."""
 
     finish_times: list[float]
     catch: dict[str, Any] | None
+    story: RaceStory
 
 
 def simulate(scenario: Scenario, traces: bool = True, dt: float | None = None) -> Result:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .moves import RaceStory
 from .rider import Rider
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -103,6 +104,8 @@ class Result:
     #: per rider: where its physiology came from (``source``: ``"calibrated"`` from its flying
     #: 200 m, or ``"hand-set"``) and the parameters it raced with
     riders: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: how the race was won: the winning move, the leader at the bell, places at the lap marks
+    story: RaceStory | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -148,6 +151,7 @@ class Result:
                 for e in self.events
             ],
             "catch": self.catch,
+            "how_won": None if self.story is None else self.story.to_dict(),
             "riders": self.riders,
         }
 
@@ -275,6 +279,7 @@ def build_result(race: Race) -> Result:
         pull_off_time_s=pull[0] if pull else math.nan,
         energy_j=energy,
         riders={e.rider.name: rider_record(e.rider) for e in race.scenario.riders},
+        story=race.story(),
     )
 
 

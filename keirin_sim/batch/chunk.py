@@ -33,6 +33,14 @@ def _run_chunk(
     c_t = np.full(m, np.nan)
     c_by = np.empty(m, dtype=object)
     err = np.empty(m, dtype=object)
+    # how each race was won (moves.py)
+    move = np.empty(m, dtype=object)
+    bell = np.empty(m, dtype=object)
+    bell_v = np.full(m, np.nan)
+    win_bell_v = np.full(m, np.nan)
+    win_200 = np.full(m, np.nan)
+    laps_to_go = list(range(base.laps - 1, 0, -1))
+    place_rows = [[0] * (n * len(laps_to_go)) for _ in range(m)]
     rows = X.tolist()
     perms = P.tolist() if P is not None else None
     # positions and times filled as Python lists (numpy item assignment costs several times as
@@ -63,6 +71,18 @@ def _run_chunk(
             prow[i] = j + 1
             trow[i] = ft[s]
         winner[k] = names[rider_of[order[0]]]
+        st = out.story
+        move[k] = st.winning_move
+        bell[k] = st.bell_leader
+        bell_v[k] = st.bell_leader_speed_kmh
+        win_bell_v[k] = st.winner_bell_speed_kmh
+        win_200[k] = st.winner_last_200m_s
+        plrow = place_rows[k]
+        for s_i, nm_s in enumerate(sc.names):
+            i = rider_of[s_i]
+            got = st.places.get(nm_s, {})
+            for q, ltg in enumerate(laps_to_go):
+                plrow[q * n + i] = got.get(ltg, 0)
         c = out.catch
         if c is not None:
             c_m[k] = c["m_to_go"]
@@ -94,6 +114,15 @@ def _run_chunk(
         cols[f"time.{nm}"] = times[:, i]
     for i, nm in enumerate(names):
         cols[f"margin.{nm}"] = margins[:, i]
+    cols["winning_move"] = move
+    cols["bell_leader"] = bell
+    cols["bell_speed_kmh"] = bell_v
+    cols["winner_bell_speed_kmh"] = win_bell_v
+    cols["winner_last_200m_s"] = win_200
+    places = np.array(place_rows, dtype=np.int8).reshape(m, len(laps_to_go) * n)
+    for q, ltg in enumerate(laps_to_go):
+        for i, nm in enumerate(names):
+            cols[f"place{ltg}.{nm}"] = places[:, q * n + i]
     cols["caught"] = ~np.isnan(c_m)
     cols["catch_m_to_go"] = c_m
     cols["catch_time_s"] = c_t

@@ -16,7 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2
 
 
 def _schema(job: _Job) -> pa.Schema:
@@ -47,6 +47,11 @@ def _schema(job: _Job) -> pa.Schema:
     f += [(f"pos.{nm}", pa.int8()) for nm in job.names]
     f += [(f"time.{nm}", pa.float64()) for nm in job.names]
     f += [(f"margin.{nm}", pa.float64()) for nm in job.names]
+    f += [("winning_move", pa.string()), ("bell_leader", pa.string())]
+    f += [(c, pa.float64()) for c in ("bell_speed_kmh", "winner_bell_speed_kmh")]
+    f += [("winner_last_200m_s", pa.float64())]
+    most = max(pt.base.laps for pt in job.points)  # a sweep may vary the laps
+    f += [(f"place{ltg}.{nm}", pa.int8()) for ltg in range(most - 1, 0, -1) for nm in job.names]
     f += [("caught", pa.bool_()), ("catch_m_to_go", pa.float64()), ("catch_time_s", pa.float64())]
     f += [("caught_by", pa.string()), ("error", pa.string())]
     meta = {
@@ -107,7 +112,12 @@ def _bits(mask: np.ndarray) -> pa.Buffer:
 def _table(schema: pa.Schema, cols: Mapping[str, np.ndarray]) -> pa.Table:
     import pyarrow as pa
 
-    arrays = [_arrow(cols[fld.name], fld.type) for fld in schema]
+    m = len(cols["run"])
+    # a lap mark a shorter race of a sweep does not have: place 0, as for a failed run
+    arrays = [
+        _arrow(cols[fld.name] if fld.name in cols else np.zeros(m, np.int8), fld.type)
+        for fld in schema
+    ]
     return pa.Table.from_arrays(arrays, schema=schema)
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..moves import WINNING_MOVES
 from .jobs import _Job, _track_info
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,6 +48,14 @@ class _Acc:
         self.catch: list[np.ndarray] = []
         self.margin: list[np.ndarray] = []
         self.errors: list[str] = []
+        # how the races were won (moves.py): wins by start position, winning moves, the leader
+        # at the bell, the winner's last 200 m and the bell leader's speed
+        self.start_wins = np.zeros(n, dtype=np.int64)
+        self.moves = dict.fromkeys(WINNING_MOVES, 0)
+        self.bell_leader_wins = 0
+        self.told = 0
+        self.last200: list[np.ndarray] = []
+        self.bell_speed: list[np.ndarray] = []
 
     def add(self, cols: Any) -> None:
         def col(name: str) -> np.ndarray:
@@ -73,6 +82,26 @@ class _Acc:
                 if isinstance(b, str) and b in idx:
                     self.by[idx[b]] += 1
         self.margin.append(col("winning_margin_s").astype(np.float64)[ok].astype(np.float32))
+        if len(w):
+            if all(f"start.{nm}" in cols for nm in self.names):
+                start = np.stack([col(f"start.{nm}") for nm in self.names], axis=1)[ok]
+                self.start_wins += np.bincount(
+                    start[np.arange(len(w)), w].astype(np.int64) - 1, minlength=n
+                )[:n]
+            else:  # the scenario's own order
+                self.start_wins += np.bincount(w, minlength=n)[:n]
+        if "winning_move" in cols:
+            moves = np.asarray(cols["winning_move"], dtype=object)[ok]
+            told = np.array([isinstance(x, str) for x in moves], dtype=bool)
+            self.told += int(told.sum())
+            for mv in moves[told]:
+                if mv in self.moves:
+                    self.moves[mv] += 1
+            bell = np.asarray(cols["bell_leader"], dtype=object)[ok]
+            winners = np.array(self.names, dtype=object)[w] if len(w) else bell[:0]
+            self.bell_leader_wins += int(sum(b == x for b, x in zip(bell, winners, strict=True)))
+            self.last200.append(col("winner_last_200m_s").astype(np.float64)[ok])
+            self.bell_speed.append(col("bell_speed_kmh").astype(np.float64)[ok])
         if not ok.all() and "error" in cols and len(self.errors) < 5:
             for e in np.asarray(cols["error"], dtype=object)[~ok][:5]:
                 self.errors.append(str(e))
@@ -117,7 +146,18 @@ class _Acc:
             errors=list(self.errors),
             dt_s=float(job.points[0].base.dt_s) if job else None,
             **(_track_info(job.points[0].base) if job else {}),
+            start_wins=[int(x) for x in self.start_wins],
+            move_counts=dict(self.moves),
+            told=self.told,
+            bell_leader_wins=self.bell_leader_wins,
+            winner_last_200m_s=_cat(self.last200),
+            bell_speed_kmh=_cat(self.bell_speed),
         )
+
+
+def _cat(parts: list[np.ndarray]) -> np.ndarray:
+    a = np.concatenate(parts) if parts else np.zeros(0)
+    return a[np.isfinite(a)]
 
 
 @dataclass
@@ -149,6 +189,31 @@ class Summary:
     race_m: float | None = None
     lap_m: float | None = None
     pull_off_m_to_go: float | None = None
+    #: wins from each start position behind the derny (1 = first), over the finished runs
+    start_wins: list[int] = field(default_factory=list)
+    #: races won by each move (moves.py), over ``told`` races whose story was recorded
+    move_counts: dict[str, int] = field(default_factory=dict)
+    told: int = 0
+    #: races the leader at the bell won
+    bell_leader_wins: int = 0
+    winner_last_200m_s: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    #: the bell leader's speed, from the bell to 200 m to go (km/h)
+    bell_speed_kmh: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def by_start_position(self) -> dict[int, float]:
+        """Win probability from each start position (1 = first behind the derny)."""
+        n = self.ok_runs
+        return {k + 1: (c / n if n else math.nan) for k, c in enumerate(self.start_wins)}
+
+    @property
+    def winning_move_share(self) -> dict[str, float]:
+        """Share of the races won by each move."""
+        return {m: (c / self.told if self.told else math.nan) for m, c in self.move_counts.items()}
+
+    @property
+    def bell_leader_win_share(self) -> float:
+        return self.bell_leader_wins / self.told if self.told else math.nan
 
     @property
     def ok_runs(self) -> int:
@@ -251,6 +316,12 @@ class Summary:
             }
         q = self._q(self.winning_margin_s)
         out["winning_margin_s"] = {k: r6(v) for k, v in q.items()} if q else None
+        if self.told:
+            out["by_start_position"] = {str(k): r6(p) for k, p in self.by_start_position.items()}
+            out["winning_move"] = {m: r6(p) for m, p in self.winning_move_share.items()}
+            out["bell_leader_wins"] = r6(self.bell_leader_win_share)
+            out["winner_last_200m_s"] = _p10_90(self.winner_last_200m_s, r6)
+            out["bell_speed_kmh"] = _p10_90(self.bell_speed_kmh, r6)
         if self.grid is not None:
             out["params"] = list(self.params)
             out["grid"] = [
@@ -273,6 +344,13 @@ class Summary:
         return out
 
 
+def _p10_90(a: np.ndarray, r6: Any) -> dict[str, float] | None:
+    if not len(a):
+        return None
+    q = np.quantile(a, [0.1, 0.5, 0.9])
+    return {"median": r6(q[1]), "p10": r6(q[0]), "p90": r6(q[2])}
+
+
 def summarize(df: pd.DataFrame, attacker: str | None = None, seed: int | None = None) -> Summary:
     """A :class:`Summary` of batch rows (from :func:`run_batch`, :func:`sweep` or
     :func:`load_runs`): win probabilities with Wilson 95 % intervals, mean positions, the
@@ -285,10 +363,9 @@ def summarize(df: pd.DataFrame, attacker: str | None = None, seed: int | None = 
     seed = seed if seed is not None else df.attrs.get("seed")
     acc = _Acc(names, attacker)
     cols = {c: df[c].to_numpy() for c in df.columns if c != "point"}
-    if "caught_by" in cols:
-        cols["caught_by"] = np.array(
-            [x if isinstance(x, str) else None for x in cols["caught_by"]], dtype=object
-        )
+    for c in ("caught_by", "winning_move", "bell_leader"):
+        if c in cols:
+            cols[c] = np.array([x if isinstance(x, str) else None for x in cols[c]], dtype=object)
     acc.add(cols)
     s = acc.summary(seed=seed)
     s.scenario = df.attrs.get("scenario", "")

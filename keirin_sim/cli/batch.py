@@ -12,6 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ..batch import (
     Batch,
     BatchError,
@@ -335,6 +337,19 @@ def format_summary(s: Summary) -> str:
             f"Winning margin median {q['median']:.3f} s (90 % within {q['p5']:.3f}-"
             f"{q['p95']:.3f} s)"
         )
+    if s.told:
+        pos = ", ".join(f"{k}: {100 * p:.0f} %" for k, p in s.by_start_position.items())
+        lines.append(f"Wins by start position behind the derny: {pos}")
+        mv = ", ".join(
+            f"{m.replace('_', ' ')} {100 * p:.0f} %" for m, p in s.winning_move_share.items()
+        )
+        lines.append(f"Won {mv}; the leader at the bell won {100 * s.bell_leader_win_share:.0f} %")
+        if len(s.winner_last_200m_s):
+            lo, med, hi = np.quantile(s.winner_last_200m_s, [0.1, 0.5, 0.9])
+            line = f"Winner's last 200 m median {med:.3f} s (10-90 %: {lo:.3f}-{hi:.3f} s)"
+            if len(s.bell_speed_kmh):
+                line += f"; bell leader's speed median {np.median(s.bell_speed_kmh):.1f} km/h"
+            lines.append(line)
     if s.failed:
         lines.append(f"{s.failed} races could not be finished (left out), e.g.: {s.errors[0]}")
     return "\n".join(lines)

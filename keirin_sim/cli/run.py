@@ -301,6 +301,28 @@ def format_events(result: Result, window_s: float = 1.0) -> list[str]:
     return out
 
 
+def format_how_won(result: Result) -> list[str]:
+    """One paragraph: the winning move, the leader at the bell, the winner's last 200 m, and
+    each rider's place at the lap marks."""
+    st = result.story
+    if st is None or st.winning_move is None:
+        return []
+    move = st.winning_move.replace("_", " ")
+    lines = [f"{result.winner} won {move} (last 200 m {_num(st.winner_last_200m_s, '.3f')} s)"]
+    if st.bell_leader is not None:
+        speed = _num(st.bell_leader_speed_kmh, ".1f")
+        lines.append(f"{st.bell_leader} led at the bell, at {speed} km/h")
+    laps = sorted({k for p in st.places.values() for k in p}, reverse=True)
+    rows = [[nm, *(str(st.places[nm].get(k, "-")) for k in laps)] for nm in result.finish_order]
+    header = ["Place at", *(f"{k} to go" if k > 1 else "bell" for k in laps)]
+    return [
+        "How it was won",
+        *("  " + x for x in lines),
+        table(header, rows, [False, *([True] * len(laps))]),
+        "",
+    ]
+
+
 def format_riders(result: Result) -> list[str]:
     """Where each rider's physiology came from: calibrated from its flying 200 m, or hand-set."""
     out = []
@@ -341,6 +363,7 @@ def format_result(result: Result) -> str:
             "Events",
             *format_events(result),
             "",
+            *format_how_won(result),
             "Riders",
             *format_riders(result),
         ]

@@ -139,13 +139,20 @@ def _catch_panel(ax: Axes, summary: Summary) -> None:
 def mc_summary(summary: Summary) -> Figure:
     """A Monte Carlo batch (:class:`~keirin_sim.montecarlo.Summary`): each rider's win
     probability with its 95 % Wilson interval (left), where the attacker is caught, in metres
-    to go with the lap marks (top right), and the winning margins (bottom right)."""
+    to go with the lap marks (top right), the winning margins (middle right) and, when the rows
+    tell how the races were won, the wins by start position and the winning moves (bottom)."""
     s = summary
-    fig = KeirinFigure(figsize=(12.0, 6.0), layout="constrained")
-    gs = fig.add_gridspec(2, 2, width_ratios=(1.0, 1.25))
-    ax_p = fig.add_subplot(gs[:, 0])
+    told = bool(s.told)
+    fig = KeirinFigure(figsize=(12.0, 8.6 if told else 6.0), layout="constrained")
+    gs = fig.add_gridspec(
+        3 if told else 2, 2, width_ratios=(1.0, 1.25), height_ratios=(1, 1, 0.9) if told else None
+    )
+    ax_p = fig.add_subplot(gs[0:2, 0])
     ax_c = fig.add_subplot(gs[0, 1])
     ax_m = fig.add_subplot(gs[1, 1])
+    if told:
+        _start_panel(fig.add_subplot(gs[2, 0]), s)
+        _moves_panel(fig.add_subplot(gs[2, 1]), s)
     colors = rider_colors(s.riders)
     p, ci = s.win_probability, s.ci95
     order = sorted(s.riders, key=lambda r: (p[r], -s.mean_position[r]))
@@ -194,6 +201,43 @@ def mc_summary(summary: Summary) -> Figure:
         ylabel="races (%)",
     )
     return fig
+
+
+def _start_panel(ax: Axes, s: Summary) -> None:
+    """Win probability from each start position behind the derny."""
+    pos = s.by_start_position
+    x = np.array(list(pos), dtype=float)
+    v = np.array([100.0 * p for p in pos.values()])
+    ax.bar(x, v, color=MC_BAR_COLOR, width=0.7)
+    for xi, vi in zip(x, v, strict=True):
+        ax.text(xi, vi + 1.0, f"{vi:.0f} %", ha="center", va="bottom", fontsize=9)
+    ax.set_xticks(x, labels=[str(int(k)) for k in x])
+    ax.set_ylim(0.0, min(100.0, max(10.0, float(v.max()) + 12.0)))
+    style_axes(
+        ax, title="Wins by start position", xlabel="start position behind the derny", ylabel="%"
+    )
+
+
+def _moves_panel(ax: Axes, s: Summary) -> None:
+    """Share of the races won from the front, round the outside and late in the straight, with
+    the leader at the bell's record and the winner's last 200 m."""
+    share = s.winning_move_share
+    labels = [m.replace("_", " ") for m in share]
+    v = np.array([100.0 * p for p in share.values()])
+    y = np.arange(len(v))[::-1]
+    ax.barh(y, v, color=MC_BAR_COLOR, height=0.6)
+    for yi, vi in zip(y, v, strict=True):
+        ax.text(vi + 1.0, yi, f"{vi:.0f} %", va="center", fontsize=9)
+    ax.set_yticks(y, labels=labels)
+    ax.set_xlim(0.0, min(100.0, max(10.0, float(v.max()) + 15.0)))
+    notes = [f"the leader at the bell won {100.0 * s.bell_leader_win_share:.0f} %"]
+    if len(s.winner_last_200m_s):
+        lo, med, hi = np.quantile(s.winner_last_200m_s, [0.1, 0.5, 0.9])
+        notes.append(f"winner's last 200 m: median {med:.2f} s (10-90 %: {lo:.2f}-{hi:.2f} s)")
+    if len(s.bell_speed_kmh):
+        notes.append(f"bell leader's speed: median {np.median(s.bell_speed_kmh):.1f} km/h")
+    # under the axis, where no bar can reach it
+    style_axes(ax, title="How the races were won", xlabel="races (%)\n" + "\n".join(notes))
 
 
 def sweep_heatmap(
