@@ -1,0 +1,59 @@
+"""A neutral field: six equal riders of the default elite-man profile, start order by lot.
+
+    python benchmarks/bench_field.py [--runs 2000] [--seed 1] [--workers N]
+
+Prints what issue 12's targets ask of a field that races: wins by start position, the winner's
+last 200 m, the margin first to second, how the races were won (from the front, round the
+outside, late in the straight), the bell leader's record and speed.  Every rider has the
+default tactic; the figures are what the engine does today, the baseline for a field that races.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from keirin_sim.montecarlo import run_batch
+from keirin_sim.scenario import parse_scenario
+
+#: The default elite man (calibration.PROFILES) six times, drawn behind the derny by lot.
+FIELD = {
+    "name": "neutral field: six default elite men",
+    "rider_defaults": {"flying_200_s": 9.2445, "sex": "men"},
+    "riders": [{"name": f"Rider {k}"} for k in range(1, 7)],
+    "uncertainty": {"start_order": "lot"},
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=2000)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=None)
+    a = ap.parse_args()
+    sc = parse_scenario(FIELD, "neutral field")
+    b = run_batch(sc, a.runs, a.seed, workers=a.workers, progress=False)
+    s, df = b.summary, b.df
+    pos = ", ".join(f"{k}: {100 * p:.1f} %" for k, p in s.by_start_position.items())
+    print(f"{s.scenario}: {s.ok_runs} races, seed {a.seed}")
+    print(f"wins by start position ({'target 5-35 %'}): {pos}")
+    q = np.quantile(s.winner_last_200m_s, [0.1, 0.5, 0.9])
+    print(
+        f"winner's last 200 m median {q[1]:.3f} s (p10-p90 {q[0]:.3f}-{q[2]:.3f}; target 9.4-10.2)"
+    )
+    m = float(np.median(df["winning_margin_s"]))
+    print(f"margin first to second, median {m:.3f} s (target 0.03-0.25)")
+    mv = ", ".join(
+        f"{k.replace('_', ' ')} {100 * v:.1f} %" for k, v in s.winning_move_share.items()
+    )
+    print(f"won {mv} (target each at least 10 %)")
+    print(f"the leader at the bell won {100 * s.bell_leader_win_share:.1f} % (target 15-45 %)")
+    v = np.quantile(s.bell_speed_kmh, [0.1, 0.5, 0.9])
+    print(
+        f"bell leader's speed median {v[1]:.1f} km/h (p10-p90 {v[0]:.1f}-{v[2]:.1f}; target 60-72)"
+    )
+
+
+if __name__ == "__main__":
+    main()
