@@ -234,21 +234,26 @@ def default_rider(sex: str = "men", name: str = "rider") -> Rider:
 FORM_EXPONENT = 3.3
 
 
-def with_form(rider: Rider, flying_200_s: float) -> Rider:
-    """A calibrated rider moved to ride ``flying_200_s`` instead (form on the day): Pmax scaled
-    by the time ratio to the power ``FORM_EXPONENT``, gear and reserve following, the rest kept."""
+def form_changes(rider: Rider, flying_200_s: float) -> dict[str, float]:
+    """The fields of a calibrated rider that move when it rides ``flying_200_s`` instead (form
+    on the day): Pmax scaled by the time ratio to the power ``FORM_EXPONENT``, gear and reserve
+    following."""
     if rider.flying_200_s is None:
         raise CalibrationError(f"{rider.name} has no flying_200_s to move from")
     ratio = rider.flying_200_s / flying_200_s
     pmax = rider.pmax_w * ratio**FORM_EXPONENT
     k = (rider.pmax_w - rider.cp_w) / rider.w_prime_j
-    return replace(
-        rider,
-        pmax_w=pmax,
-        w_prime_j=(pmax - rider.cp_w) / k,
-        development_m=rider.development_m * ratio,
-        flying_200_s=flying_200_s,
-    )
+    return {
+        "pmax_w": pmax,
+        "w_prime_j": (pmax - rider.cp_w) / k,
+        "development_m": rider.development_m * ratio,
+        "flying_200_s": flying_200_s,
+    }
+
+
+def with_form(rider: Rider, flying_200_s: float) -> Rider:
+    """A calibrated rider moved to ride ``flying_200_s`` instead (:func:`form_changes`)."""
+    return replace(rider, **form_changes(rider, flying_200_s))
 
 
 def calibrated(
@@ -272,6 +277,7 @@ __all__ = [
     "calibrate",
     "calibrated",
     "default_rider",
+    "form_changes",
     "gear_for",
     "with_form",
 ]

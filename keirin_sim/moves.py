@@ -100,8 +100,9 @@ def race_story(
         whole = round(ltg)
         if abs(ltg - whole) > 1e-9 or whole < 1:
             continue
-        order = sorted(range(n), key=lambda i, k=k: (math.isnan(lapt[i][k]), lapt[i][k], i))
-        for p, i in enumerate(order):
+        # crossing order (a rider who never crossed, NaN, last); sorted() is stable
+        col = [row[k] if row[k] == row[k] else math.inf for row in lapt]
+        for p, i in enumerate(sorted(range(n), key=col.__getitem__)):
             places[names[i]][whole] = p + 1
     bell = _first(lapt, k_bell) if k_bell >= 0 else -1
     out = _first(lapt, k_exit) if k_exit >= 0 else -1

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..calibration import with_form
+from ..calibration import form_changes
 from ..scenario import Scenario
 from ..uncertainty import _Plan
 
@@ -123,8 +123,8 @@ def _apply(base: Scenario, plan: _Plan, row: Sequence[float], perm: Sequence[int
             vals = {f: row[c] for f, c in rf}
             t200 = vals.pop("flying_200_s", None)
             if t200 is not None:  # form on the day: the physiology moves with the time
-                r = with_form(r, t200)
-            r = _replace(r, vals) if vals else r
+                vals = {**form_changes(r, t200), **vals}
+            r = _replace(r, vals)
         t = _replace(e.tactic, {f: row[c] for f, c in tf}) if tf else e.tactic
         riders[i] = _replace(e, {"rider": r, "tactic": t})
     if perm is not None:
