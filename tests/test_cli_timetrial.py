@@ -132,3 +132,20 @@ def test_unwritable_plot_path(capsys, tmp_path):
     rc, out, err = run(capsys, "tt", "flying200", "--plot", str(tmp_path / "out.txt"))
     assert_one_line_error(rc, out, err, "keirin-sim tt:", "--plot", ".txt")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_tt_air_from_the_conditions(capsys):
+    """--altitude (and --temperature, --pressure, --humidity) set the air density of the ride;
+    thinner air rides faster; with --air-density as well it is one line and exit 2."""
+    from keirin_sim import cli
+    from keirin_sim.conditions import air_density
+
+    assert cli.main(["tt", "flying200", "--altitude", "1200", "--json"]) == 0
+    high = json.loads(capsys.readouterr().out)
+    assert high["air_density"] == pytest.approx(air_density(altitude_m=1200.0))
+    assert cli.main(["tt", "flying200", "--json"]) == 0
+    sea = json.loads(capsys.readouterr().out)
+    assert high["time_s"] < sea["time_s"] - 0.1
+    assert cli.main(["tt", "flying200", "--altitude", "1200", "--air-density", "1.1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--air-density" in err and len(err.splitlines()) == 1

@@ -9,10 +9,11 @@ import math
 from typing import TYPE_CHECKING
 
 from ..calibration import SEXES, CalibrationError, calibrate, default_rider
+from ..conditions import air_density
 from ..files import OutputError
 from ..rider import MASS_BOUNDS_KG, PMAX_BOUNDS_W
 from ..timetrial import EVENTS, SEA_LEVEL_AIR_DENSITY, WINDUP_LAPS, ride, rider_dict
-from ..validation import TOP_BOUNDS
+from ..validation import CONDITIONS_BOUNDS, TOP_BOUNDS
 from .common import (
     CHART_EXTENSIONS,
     EXIT_OK,
@@ -105,6 +106,22 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="R",
         help=f"air density of the ride (kg/m^3, default {SEA_LEVEL_AIR_DENSITY:g})",
     )
+    cond = p.add_argument_group(
+        "conditions of the ride (instead of --air-density: the air density from them)"
+    )
+    for opt, key, unit, default in (
+        ("--temperature", "temperature_c", "deg C", "28"),
+        ("--pressure", "pressure_hpa", "hPa", "from the altitude"),
+        ("--altitude", "altitude_m", "m", "0"),
+        ("--humidity", "relative_humidity", "fraction 0-1", "0"),
+    ):
+        cond.add_argument(
+            opt,
+            dest=key,
+            type=_bounded(*CONDITIONS_BOUNDS[key], f" {unit}"),
+            metavar="X",
+            help=f"{unit} (default {default})",
+        )
     p.add_argument(
         "--times-air-density",
         type=_bounded(*AIR_DENSITY_RANGE, " kg/m^3"),
@@ -176,6 +193,11 @@ def cmd_tt(args: argparse.Namespace) -> int:
             if val is not None:
                 raise CliError(error_line(cmd, opt, "needs --flying-200 as well"))
     air = SEA_LEVEL_AIR_DENSITY if args.air_density is None else args.air_density
+    given = {k: getattr(args, k) for k in CONDITIONS_BOUNDS if getattr(args, k) is not None}
+    if given:
+        if args.air_density is not None:
+            raise CliError(error_line(cmd, "--air-density", "give it or the conditions, not both"))
+        air = air_density(**given)
     cal = None
     if args.flying_200 is None:
         rider = default_rider(args.sex)
