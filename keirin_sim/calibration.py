@@ -22,6 +22,7 @@ k is solved as well, so that the standing kilo matches; the residuals say how cl
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -198,7 +199,10 @@ def calibrate(
     if kilo_s is not None:
 
         def miss(kk: float) -> float:
-            return abs(kilo(fit_pmax(kk), kk) - kilo_s)
+            try:
+                return abs(kilo(fit_pmax(kk), kk) - kilo_s)
+            except CalibrationError:  # no Pmax inside the bounds at this k
+                return math.inf
 
         # the kilo hardly moves with k once the flying 200 m is held (a faster fade comes with
         # a stronger start), so k is the best fit in a plausible range, not a root: the
