@@ -51,29 +51,32 @@ PMAX_BOUNDS_W = (300.0, 2600.0)
 class Rider:
     """One rider with bike.  Units are SI except cadence (rpm) and development (m/rev).
 
-    Defaults (each sourced in keirin-reference.md):
-    - ``mass_kg`` 95: an elite male sprinter of 82-101 kg (Gardner 2005) plus a 6.8 kg bike.
-    - ``cda_m2`` 0.21: calibration choice; no published value for sprinters, an illustrative
+    The defaults are the default elite man of calibration.py (calibrated from the median
+    flying 200 m of the Paris 2024 top eight, 9.2445 s; tests/test_calibration.py checks they
+    match), so a rider given nothing rides like him; a rider given a few values keeps the rest:
+    - ``mass_kg`` 98.5: 91.5 kg, the middle of elite male sprinters' 82-101 kg (Gardner 2005),
+      plus a 7 kg bike.
+    - ``cda_m2`` 0.21: modelling choice; no published value for sprinters, an illustrative
       track value is 0.19 m^2 and sprinters sit more upright.
     - ``crr`` 0.0028: inside Martin et al.'s 0.0025-0.0032.
     - ``efficiency`` 0.977: Martin et al. 1998.
-    - ``development_m`` 8.8: a 110-inch sprint gear, about 8.8 m per pedal revolution.
-    - ``pmax_w`` 1,900: inside the elite range (1,600 +/- 116 W Dorel 2005; 1,729-2,282 W Gardner).
+    - ``development_m`` 8.375: 155 rpm at the flying-200 m speed (Dorel 2005).
+    - ``pmax_w`` 1,964: fitted to the 9.2445 s flying 200 m.
     - ``cadence_opt_rpm`` 130: Dorel 2005.
-    - ``cp_w`` 450 and ``w_prime_j`` 30,000: calibration choices (no sprinter values are
-      published); they give a 30 s all-out mean of about 1,200 W, well below Pmax.
+    - ``cp_w`` 450: modelling choice (the aerobic ceiling, about 5 W/kg).
+    - ``w_prime_j`` 58,249: (Pmax - CP) / 0.026, the anaerobic power reserve (module docstring).
     """
 
     name: str
-    mass_kg: float = 95.0
+    mass_kg: float = 98.5
     cda_m2: float = 0.21
     crr: float = 0.0028
     efficiency: float = 0.977
-    development_m: float = 8.8
-    pmax_w: float = 1900.0
+    development_m: float = 8.375
+    pmax_w: float = 1964.0
     cadence_opt_rpm: float = 130.0
     cp_w: float = 450.0
-    w_prime_j: float = 30000.0
+    w_prime_j: float = 58249.0
     #: the flying 200 m the physiology was calibrated from (calibration.py), if any
     flying_200_s: float | None = None
     #: ``"hand-set"`` (physiology given) or ``"calibrated"`` (from the rider's results)

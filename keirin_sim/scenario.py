@@ -17,7 +17,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .calibration import SEXES, CalibrationError, calibrate, with_form
+from .calibration import PROFILES, SEXES, CalibrationError, calibrate, with_form
 from .conditions import air_density as air_density_from
 from .derny import Derny
 from .rider import MASS_BOUNDS_KG as MASS_BOUNDS_KG
@@ -229,8 +229,19 @@ def _rider_from(
 ) -> Rider:
     """A rider from its table: hand-set physiology as given, or, with ``flying_200_s``, the
     physiology calibrated from its results (calibration.py), with its own ``mass_kg`` and gear
-    (``development_m``) if given; ``crr`` and ``efficiency`` given beside them are kept."""
+    (``development_m``) if given; ``crr`` and ``efficiency`` given beside them are kept.  A
+    rider given neither a time nor any physiology is the default elite rider of its ``sex``
+    (calibrated from its profile's flying 200 m)."""
     t200 = vals.get("flying_200_s")
+    sex = results.get("sex", "men")
+    if (
+        t200 is None
+        and sex in SEXES
+        and "kilo_s" not in results
+        and not any(k in vals for k in CALIBRATED_FIELDS)
+    ):
+        # nothing published and nothing set by hand: the default elite rider of its sex
+        t200 = vals["flying_200_s"] = PROFILES[sex].flying_200_s
     if t200 is None:
         if "kilo_s" in results:  # (a sex alone is harmless beside hand-set physiology)
             where = pre if "kilo_s" in own_results else "rider_defaults"
@@ -242,7 +253,6 @@ def _rider_from(
             raise _fail(
                 src, f"{where}.{k}", "is calibrated from flying_200_s: give one or the other"
             )
-    sex = results.get("sex", "men")
     if sex not in SEXES:
         raise _fail(src, f"{pre}.sex", f"must be one of {', '.join(SEXES)}, got {sex!r}")
     try:

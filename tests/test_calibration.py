@@ -95,3 +95,30 @@ def test_a_rider_s_own_gear_is_calibrated_with():
     assert own.rider.development_m == 9.0
     assert abs(own.residuals_s["flying200"]) < 1e-3
     assert own.rider.pmax_w != calibrate(9.3).rider.pmax_w
+
+
+def test_the_rider_defaults_are_the_default_elite_man():
+    from keirin_sim.rider import Rider
+
+    plain, man = Rider("x"), default_rider("men")
+    for f in ("mass_kg", "cda_m2", "development_m", "pmax_w", "cp_w", "w_prime_j"):
+        assert getattr(plain, f) == pytest.approx(getattr(man, f), rel=1e-3), f
+
+
+def test_a_rider_given_nothing_is_the_default_elite_rider_of_its_sex():
+    from keirin_sim.scenario import parse_scenario
+
+    sc = parse_scenario(
+        {
+            "name": "x",
+            "riders": [
+                {"name": "A"},
+                {"name": "B", "sex": "women"},
+                {"name": "C", "pmax_w": 2000.0},
+            ],
+        }
+    )
+    a, b, c = (e.rider for e in sc.riders)
+    assert a.source == "calibrated" and a.flying_200_s == PROFILES["men"].flying_200_s
+    assert b.source == "calibrated" and b.flying_200_s == PROFILES["women"].flying_200_s
+    assert c.source == "hand-set" and c.pmax_w == 2000.0

@@ -52,9 +52,13 @@ def test_default_is_tokyo(tmp_path):
 
 # --- defaults merge ----------------------------------------------------------------------------
 def test_class_defaults_without_default_tables():
+    """A rider given nothing is the default elite man, whose values are the Rider defaults."""
     sc = parse_scenario(minimal())
+    plain = Rider(name="x")
     for e in sc.riders:
-        assert e.rider == Rider(name=e.rider.name)
+        assert e.rider.source == "calibrated"
+        for f in ("mass_kg", "cda_m2", "development_m", "pmax_w", "cp_w", "w_prime_j"):
+            assert getattr(e.rider, f) == pytest.approx(getattr(plain, f), rel=1e-3)
         assert e.tactic == Tactic()
     assert sc.laps == 6 and sc.attacker is None
 
