@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .moves import RaceStory
+from .moves import RaceStory, last_bend_exit_m, race_story
 from .rider import Rider
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -101,12 +103,23 @@ class Result:
     #: per rider: work delivered to the wheel, drag, rolling (with bearings) and kinetic energy
     #: change (J), start to finish; the first equals the sum of the other three.
     energy_j: dict[str, dict[str, float]] = field(default_factory=dict)
-    #: per rider: where its physiology came from (``source``: ``"calibrated"`` from its flying
-    #: 200 m, or ``"hand-set"``) and the parameters it raced with
-    riders: dict[str, dict[str, Any]] = field(default_factory=dict)
-    #: how the race was won: the winning move, the leader at the bell, places at the lap marks
-    story: RaceStory | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # what ``riders`` and ``story`` are built from, when first asked for (a Monte Carlo or a
+    # benchmark that never reads them does not pay for them)
+    _riders_from: tuple[Rider, ...] = field(default=(), repr=False)
+    _story_from: Callable[[], RaceStory] | None = field(default=None, repr=False)
+
+    @cached_property
+    def riders(self) -> dict[str, dict[str, Any]]:
+        """Per rider: where its physiology came from (``source``: ``"calibrated"`` from its
+        flying 200 m, or ``"hand-set"``) and the parameters it raced with."""
+        return {r.name: rider_record(r) for r in self._riders_from}
+
+    @cached_property
+    def story(self) -> RaceStory | None:
+        """How the race was won (:mod:`keirin_sim.moves`): the winning move, the leader at the
+        bell and its speed, the winner's last 200 m, the places at the lap marks."""
+        return None if self._story_from is None else self._story_from()
 
     @property
     def winner(self) -> str:
@@ -278,8 +291,18 @@ def build_result(race: Race) -> Result:
         traces=traces,
         pull_off_time_s=pull[0] if pull else math.nan,
         energy_j=energy,
-        riders={e.rider.name: rider_record(e.rider) for e in race.scenario.riders},
-        story=race.story(),
+        _riders_from=tuple(e.rider for e in race.scenario.riders),
+        # the crossing times only, not the race (whose trace buffers are large)
+        _story_from=partial(
+            race_story,
+            list(names),
+            marks,
+            lapt,
+            list(fin),
+            race.race_m,
+            lap,
+            last_bend_exit_m(race.scenario.track, race.race_m),
+        ),
     )
 
 
