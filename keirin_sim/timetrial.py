@@ -86,6 +86,9 @@ class TimeTrial:
     power_w: np.ndarray = field(repr=False)
     reserve_j: np.ndarray = field(repr=False)
     cadence_rpm: np.ndarray = field(repr=False)
+    #: start to finish: work delivered to the wheel, drag, rolling (with bearings), kinetic
+    #: energy change (J); the dive of a flying effort adds its drop's energy besides
+    energy_j: dict[str, float] = field(default_factory=dict, repr=False)
 
     @property
     def mean_speed_kmh(self) -> float:
@@ -224,7 +227,15 @@ class _Ride:
                 break
             else:
                 break
-        return finish_t, (lapt[0], stats[0], tr_t[: tr_n[0]], tr[: tr_n[0], 0, :])
+        meff = float(self.PR[0, K.PR_MEFF])
+        v0 = self.roll if self.flying else 0.0
+        energy = {
+            "wheel_work_j": float(S[0, K.SE_IN]),
+            "drag_j": float(S[0, K.SE_AERO]),
+            "rolling_j": float(S[0, K.SE_ROLL]),
+            "kinetic_change_j": 0.5 * meff * (float(S[0, K.SV]) ** 2 - v0 * v0),
+        }
+        return finish_t, (lapt[0], stats[0], tr_t[: tr_n[0]], tr[: tr_n[0], 0, :], energy)
 
 
 def golden_min(f, lo: float, hi: float, tol: float) -> float:
@@ -275,7 +286,7 @@ def ride(
     else:
         launch_x = rd.x0
         launch_m = None
-    finish_t, (lapt, stats, tr_t, tr) = rd.run(launch_x, traces)
+    finish_t, (lapt, stats, tr_t, tr, energy) = rd.run(launch_x, traces)
     t_start = float(lapt[0]) if ev.flying else 0.0
     splits = [float(v) - t_start for v in (lapt[1:] if ev.flying else lapt)]
     splits.append(finish_t - t_start)
@@ -300,6 +311,7 @@ def ride(
         power_w=tr[:, 2] if len(tr) else np.zeros(0),
         reserve_j=tr[:, 3] if len(tr) else np.zeros(0),
         cadence_rpm=wheel * 60.0 / rider.development_m,
+        energy_j=energy,
     )
 
 

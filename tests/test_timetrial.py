@@ -118,3 +118,15 @@ def test_fatigue_hits_high_cadence_hardest():
     at_opt = r.available_power(v_opt, 30000.0) / r.envelope(v_opt)
     high = r.available_power(1.2 * v_opt, 30000.0) / r.envelope(1.2 * v_opt)
     assert high < at_opt < 1.0
+
+
+@pytest.mark.parametrize("event", ["standing-lap", "kilo", "flying200"])
+def test_the_energy_account_closes(man, event):
+    """Work at the wheel = drag + rolling + kinetic energy gained, from rest too (the forces at
+    the first instants are taken at 0.5 m/s); a flying effort's dive adds its drop besides."""
+    from keirin_sim.timetrial import DIVE_HEIGHT_M
+
+    e = ride(event, man, traces=False).energy_j
+    spent = e["drag_j"] + e["rolling_j"] + e["kinetic_change_j"]
+    dive = man.mass_kg * 9.81 * DIVE_HEIGHT_M if EVENTS[event].flying else 0.0
+    assert e["wheel_work_j"] + dive == pytest.approx(spent, rel=2e-3)
