@@ -352,6 +352,7 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
                 gahead[i] = S[j, SX] - S[i, SX] - gp[GP_BIKE]
     derny_on = D[D_ACTIVE] > 0.5
     xd = D[D_X]
+    vdp = derny_progress(xd, gp)  # once, not per rider
     # constants read once (the stores into dS and P below may alias gp for all LLVM knows)
     tol = gp[GP_INLINE]
     bike = gp[GP_BIKE]
@@ -456,7 +457,7 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
         # speed the rider may not exceed: the derny's, until it leaves
         vmax = 1e9
         if derny_on:
-            vmax = (derny_progress(xd, gp) + _gap_term(g_d - C[i, CT_GAPDES], kp)) * ipf
+            vmax = (vdp + _gap_term(g_d - C[i, CT_GAPDES], kp)) * ipf
         if mode == MODE_EFFORT:
             p = C[i, CT_EFFORT] * plim
             if derny_on:
