@@ -95,10 +95,34 @@ def _with_attacker(scenario: Scenario, attacker: str | None) -> Scenario:
 
 
 def _reference_hesitation(scenario: Scenario) -> float | None:
+    """The real race's hesitation (``[reference] hesitation_s``), else the one the replay's
+    field produced (:func:`replay_hesitation`)."""
     h = scenario.reference.get("hesitation_s")
     if isinstance(h, bool) or not isinstance(h, (int, float)) or not math.isfinite(h):
-        return None
+        return replay_hesitation(scenario)
     return float(h)
+
+
+def replay_hesitation(scenario: Scenario) -> float | None:
+    """How long the field let the attacker go in the replay of ``scenario``: from his attack
+    to the first chase by another rider (s); None if he never attacked or nobody chased."""
+    if scenario.attacker is None:
+        return None
+    events = simulate(scenario, traces=False).events
+    t0 = next(
+        (e.time_s for e in events if e.kind == "attack" and e.rider == scenario.attacker), None
+    )
+    if t0 is None:
+        return None
+    t1 = next(
+        (
+            e.time_s
+            for e in events
+            if e.kind == "chase" and e.rider != scenario.attacker and e.time_s >= t0
+        ),
+        None,
+    )
+    return None if t1 is None else round(t1 - t0, 3)
 
 
 def parse_range(text: str, what: str = "range") -> list[float]:

@@ -41,8 +41,8 @@ NDYN = 4
 ) = range(11)
 NPARAM = 11
 # control columns ------------------------------------------------------------------------
-CT_MODE, CT_EFFORT, CT_VCAP, CT_GAPDES, CT_LANE_TGT, CT_TARGET, CT_VFREE = range(7)
-NCTRL = 7
+CT_MODE, CT_EFFORT, CT_VCAP, CT_GAPDES, CT_LANE_TGT, CT_TARGET, CT_VFREE, CT_PACE = range(8)
+NCTRL = 8
 MODE_FOLLOW, MODE_EFFORT, MODE_DONE = 0, 1, 2
 # reciprocal columns (see :func:`reciprocals`)
 RC_CAD, RC_IW0, RC_IM, RC_IEC = range(4)
@@ -87,6 +87,8 @@ WK_KIND, WK_A, WK_B, WK_ACTIVE, WK_REFLEX = range(5)
 NWK = 5
 # reflexes the kernel carries out itself (``WK_REFLEX``), also the codes of the reflex log
 RX_NONE, RX_STEER, RX_FINISH, RX_JUMP = range(4)
+#: a log code only: the steering reflex found the rider boxed (a rival alongside outside)
+RX_BOXED = 4
 # reflex log columns (``rlog`` of :func:`advance`)
 RL_T, RL_CODE, RL_A, RL_B, RL_VALUE = range(5)
 NRL = 5
@@ -506,12 +508,18 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
                     full += 1
                     if full == FOLLOW_WHEELS:
                         break
-            # the free speed binds only as far as no wheel is there to follow
+            # the free speed binds only as far as no wheel is there to follow, and so does the
+            # pace: the share of its available power a rider at the front spends to reach it
+            cap = plim
             if not derny_on and tj < 0:
                 vt = min(vt, C[i, CT_VFREE] + FOLLOW_SOFT_MS * wmax)
+                pace = C[i, CT_PACE]
+                if pace < 1.0:
+                    cap = plim * (pace + (1.0 - pace) * wmax)
+                    PF[i, 3] = cap
             vt = min(vt, C[i, CT_VCAP], vmax)
             p = (PR[i, PR_MEFF] * (vt - v) * itc * v + p_res) * iec
-            p = min(max(p, -brake), plim)
+            p = min(max(p, -brake), cap)
         P[i] = p
         # geometry: above the measurement line a bend is longer
         dS[i, SX] = max(S[i, SV], 0.0) * pf
@@ -553,7 +561,7 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
                 i1 = i
             elif x > m2:
                 m2 = x
-        if i1 < 0 or C[i1, CT_MODE] != MODE_EFFORT:
+        if i1 < 0 or m2 < -1e17 or C[i1, CT_MODE] != MODE_EFFORT:
             return -1.0
         return (m1 - m2) - val
     if kind == W_PASS:
@@ -819,6 +827,9 @@ def reflex(k, t, S, D, C, PR, gp, WK, WV, rlog, hs):
     - ``RX_JUMP``: a rider on an effort comes past riders of the watch's mask: each of them
       still following (the derny gone) takes its wheel (logged: that rider, the wheel); the
       watch goes on for the riders of the mask still ahead of it.
+    - ``RX_BOXED`` (logged by the steering reflex): blocked with a rival alongside on the
+      outside, the rider cannot come out: it takes the wheel ahead and its watch ends
+      (logged: rider, the rival); race.py lets it go again when the box opens.
     """
     room = rlog.shape[0] - int(hs[HS_RLOG])
     n = S.shape[0]
@@ -861,18 +872,32 @@ def reflex(k, t, S, D, C, PR, gp, WK, WV, rlog, hs):
             return False
         xi = S[i, SX]
         near = 0.0
-        found = False
+        jn = -1
         for j in range(n):
             if j == i or C[j, CT_MODE] == MODE_DONE:
                 continue
             if S[j, SX] > xi and abs(S[j, SLANE] - S[i, SLANE]) < tol:
-                if not found or S[j, SX] < near:
+                if jn < 0 or S[j, SX] < near:
                     near = S[j, SX]
-                    found = True
-        if not found:
+                    jn = j
+        if jn < 0:
             # located on the step's dense output, the wheel was in line; at the step's end
             # it is not (the watch is below zero again): stay on the watch
             return True
+        # boxed: a rival alongside on the outside (overlapping by any part of a bike) leaves
+        # no room to come out; the rider sits on the wheel ahead (the race decides when the
+        # box opens) instead of riding into it
+        for q in range(n):
+            if q == i or q == jn or C[q, CT_MODE] == MODE_DONE:
+                continue
+            if abs(S[q, SX] - xi) < bike and S[q, SLANE] > S[i, SLANE] + 0.5 * tol:
+                C[i, CT_MODE] = MODE_FOLLOW
+                C[i, CT_TARGET] = jn
+                C[i, CT_VCAP] = 1e9
+                C[i, CT_PACE] = 1.0
+                WK[k, WK_ACTIVE] = 0
+                _log(rlog, hs, t, RX_BOXED, i, q, 0.0)
+                return True
         top = -1e300
         jb = -1
         for q in range(n):

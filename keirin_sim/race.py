@@ -11,6 +11,7 @@ runs, which is what makes a race take under a millisecond.
 from __future__ import annotations
 
 import math
+import random
 from collections.abc import Generator
 from heapq import heappush
 from typing import Any, Literal, NamedTuple, overload
@@ -24,9 +25,10 @@ from .aero import IN_LINE_M
 from .course import BLOCK_M, FOLLOW_RANGE_M, kernel_globals
 from .derny import BIKE_LENGTH_M, DERNY_LENGTH_M
 from .moves import RaceStory, last_bend_exit_m, race_story
+from .racing import run_racer
 from .results import Event, Result, build_result, catch_record
 from .scenario import Scenario
-from .tactics import run_tactic
+from .tactics import first_of, run_tactic
 
 #: Longest race the engine will integrate before it calls the scenario broken (s).
 T_LIMIT_S = 900.0
@@ -163,7 +165,7 @@ class Race:
             x -= gap
             s_rows.append([x, v0, r.w_prime_j, lane, 0.0, 0.0, 0.0])
             x -= BIKE_LENGTH_M
-            c_rows.append([K.MODE_FOLLOW, 0.0, 1e9, gap, lane, -1, tac.tempo_kmh / 3.6])
+            c_rows.append([K.MODE_FOLLOW, 0.0, 1e9, gap, lane, -1, tac.tempo_kmh / 3.6, 1.0])
         self.PR = np.array(pr_rows, dtype=float).reshape(n, K.NPARAM)
         self.S = np.array(s_rows, dtype=float).reshape(n, K.NSTATE)
         self.C = np.array(c_rows, dtype=float).reshape(n, K.NCTRL)
@@ -206,13 +208,21 @@ class Race:
         self._tasks: list[_Task] = []
         self.chase_started = self.env.event()
         self.derny_off = self.env.event()
+        #: succeeds (with the rider) at the next launch, attack or chase; then renewed
+        self.next_launch = self.env.event()
+        #: the riders who launched, attacked or chased, in that order
+        self.launches: list[int] = []
+        #: the race's own random stream: the riders' choices on the day (racing.py)
+        self.rng = random.Random(sc.seed)
         for i in range(n):  # the finish: a reflex of the kernel's (see kernel.reflex)
             self._reflex_watch(K.W_RIDER_MARK, i, -1, self.race_m, K.RX_FINISH)
         off = self._watch(K.W_DERNY_MARK, -1, -1, self.race_m - sc.derny.pull_off_m_to_go)
         off.callbacks.append(self._pull_off)
         self._starting = True
         for i, entry in enumerate(sc.riders):
-            self.spawn(run_tactic(self, i, entry.tactic))
+            tac = entry.tactic
+            run = run_racer if tac.kind == "race" else run_tactic
+            self.spawn(run(self, i, tac))
         self._starting = False
         self._t = 0.0
         # the kernel's arguments; _motion fills in t0, t1 and the number of watches
@@ -358,6 +368,14 @@ class Race:
         self.C[i, K.CT_TARGET] = -1
         self.log(i, kind, "{:.0f} m to go", self.race_m - self.S.item(i, K.SX))
         self._go_round(i)
+        self._announce(i)
+
+    def _announce(self, i: int) -> None:
+        """Tell the riders waiting on :attr:`next_launch` that rider ``i`` has gone."""
+        self.launches.append(i)
+        ev = self.next_launch
+        self.next_launch = self.env.event()
+        ev.succeed(i)
 
     def _go_round(self, i: int) -> None:
         """Rider ``i`` has gone on an effort: watch for it closing on a slower wheel, and let
@@ -409,6 +427,7 @@ class Race:
         self._hesitating.discard(i)
         self.log(i, "chase", "{:.0f} m to go", self.race_m - self.S.item(i, K.SX))
         self._go_round(i)
+        self._announce(i)
         if not self.chase_started.triggered:
             self.chase_started.succeed(i)
 
@@ -423,6 +442,97 @@ class Race:
         self.C[i, K.CT_TARGET] = j
         self._hesitating.discard(i)
         self.log(i, "take_wheel", "{}", self.names[j])
+
+    def pace(self, i: int, kmh: float, share: float) -> None:
+        """Rider ``i``, when it finds itself at the front with no wheel to follow, winds the
+        speed up towards ``kmh`` spending at most ``share`` of its available power."""
+        self.C[i, K.CT_VFREE] = kmh / 3.6
+        self.C[i, K.CT_PACE] = share
+
+    def speed_kmh(self, i: int) -> float:
+        return self.S.item(i, K.SV) * 3.6
+
+    def m_to_go(self, i: int) -> float:
+        return self.race_m - self.S.item(i, K.SX)
+
+    def places(self) -> list[int]:
+        """The riders still racing, first on the road first."""
+        x = self.S[:, K.SX].tolist()
+        mode = self.C[:, K.CT_MODE].tolist()
+        return sorted((j for j in range(self.n) if mode[j] != K.MODE_DONE), key=lambda j: -x[j])
+
+    def position(self, i: int) -> float:
+        """Rider ``i``'s distance covered (m)."""
+        return self.S.item(i, K.SX)
+
+    def on_wheel(self, i: int) -> bool:
+        """Whether rider ``i`` follows a wheel: not on an effort, a rider just ahead in its
+        line, within the follow range."""
+        if self.C.item(i, K.CT_MODE) != K.MODE_FOLLOW:
+            return False
+        x = self.S[:, K.SX].tolist()
+        lane = self.S[:, K.SLANE].tolist()
+        reach = FOLLOW_RANGE_M + self.bike_length
+        return any(
+            j != i and 0.0 < x[j] - x[i] < reach and abs(lane[j] - lane[i]) < IN_LINE_M
+            for j in range(self.n)
+        )
+
+    def finished_rider(self, i: int) -> bool:
+        return self.C.item(i, K.CT_MODE) == K.MODE_DONE
+
+    def anyone_on_effort(self) -> bool:
+        """Whether a rider still racing is on an effort (an attack, a chase, a sprint)."""
+        mode = self.C[:, K.CT_MODE].tolist()
+        return any(m == K.MODE_EFFORT for m in mode)
+
+    def places_behind_chase_front(self, i: int) -> int:
+        """How many places rider ``i`` rides behind the front of the chase (the second rider
+        on the road): 0 for that rider itself."""
+        return max(self.places().index(i) - 1, 0)
+
+    def nearest_chaser(self, i: int) -> bool:
+        """Whether rider ``i`` is the nearest behind the leader on the road."""
+        p = self.places()
+        return len(p) > 1 and p[1] == i
+
+    def _unbox(self, i: int, rival: int) -> Generator[Any, Any, None]:
+        """Rider ``i`` was boxed by ``rival`` alongside: the box opens when either is a bike
+        length clear of the other; then it goes again."""
+        b = self.bike_length
+        yield first_of(
+            self.env,
+            [self._watch(K.W_PASS, rival, i, b, True), self._watch(K.W_PASS, i, rival, b, True)],
+        )
+        if self.C[i, K.CT_MODE] == K.MODE_DONE:
+            return
+        self.C[i, K.CT_MODE] = K.MODE_EFFORT
+        self.C[i, K.CT_TARGET] = -1
+        self._steering.discard(i)
+        self.log(i, "unboxed", "{:.0f} m to go", self.m_to_go(i))
+        self._go_round(i)
+
+    def hesitating(self, i: int) -> bool:
+        return i in self._hesitating
+
+    def rider_ahead(self, i: int) -> int | None:
+        """The nearest rider ahead of ``i`` on the road, still racing."""
+        p = self.places()
+        k = p.index(i) if i in p else 0
+        return p[k - 1] if k > 0 else None
+
+    def wheel_gap(self, j: int, i: int) -> float:
+        """Daylight (m) between rider ``j``'s back wheel and rider ``i``'s front wheel."""
+        return self.S.item(j, K.SX) - self.S.item(i, K.SX) - self.bike_length
+
+    def cap_speed(self, i: int, kmh: float) -> None:
+        """Rider ``i`` rides no faster than ``kmh`` (until it takes a wheel or goes)."""
+        self.C[i, K.CT_VCAP] = kmh / 3.6
+
+    def release_wheel(self, i: int) -> None:
+        """Rider ``i`` no longer holds one rider's wheel: it follows its line again."""
+        if self.C.item(i, K.CT_MODE) == K.MODE_FOLLOW:
+            self.C[i, K.CT_TARGET] = -1
 
     def set_gap(self, i: int, gap_m: float) -> None:
         self.C[i, K.CT_GAPDES] = gap_m
@@ -535,6 +645,9 @@ class Race:
             elif code == K.RX_JUMP:
                 self._hesitating.discard(i)
                 self.log(i, "take_wheel", "{}", names[int(b)], t)
+            elif code == K.RX_BOXED:
+                self.log(i, "boxed", "by {}", names[int(b)], t)
+                self.spawn(self._unbox(i, int(b)))
             else:
                 self.log(i, "go_round", "{}", names[int(b)], t)
 

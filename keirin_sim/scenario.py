@@ -84,6 +84,9 @@ class Scenario:
     lane_m: float = LANE_M
     dt_s: float = DT_S
     attacker: str | None = None
+    #: the race's own random stream (the riders' choices on the day: racing.py); the Monte
+    #: Carlo gives every race its own
+    seed: int = 0
     reference: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     source: str = "<memory>"
@@ -211,6 +214,7 @@ TOP_KEYS = {
     "riders",
     "reference",
     "conditions",
+    "seed",
     *TOP_BOUNDS,
 }
 #: Sections that other modules read (variants for comparisons, uncertainty for Monte Carlo);
@@ -286,6 +290,9 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     top = _fields(src, "", {k: data[k] for k in TOP_BOUNDS if k in data}, TOP_BOUNDS)
     if "laps" in data and (isinstance(data["laps"], bool) or not isinstance(data["laps"], int)):
         raise _fail(src, "laps", f"must be an integer, got {data['laps']!r}")
+    seed = data.get("seed", 0)
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
+        raise _fail(src, "seed", f"must be an integer from 0 to 2**63 - 1, got {seed!r}")
     track = Track(
         **_fields(src, "track", _table(src, "track", data.get("track", {})), TRACK_BOUNDS)
     )
@@ -369,6 +376,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         lane_m=float(top.get("lane_m", LANE_M)),
         dt_s=float(top.get("dt_s", DT_S)),
         attacker=attacker,
+        seed=seed,
         reference=dict(reference),
         extra=extra,
         source=src,

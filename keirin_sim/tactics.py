@@ -32,13 +32,17 @@ import simpy
 if TYPE_CHECKING:  # pragma: no cover
     from .race import Race
 
-KINDS = ("follow", "late_sprint", "attack", "hesitate_chase")
+KINDS = ("race", "follow", "late_sprint", "attack", "hesitate_chase")
 ROLES = ("chase", "wheel")
 _LAUNCH = frozenset({"launch_m_to_go", "launch_on_wprime", "wprime_factor"})
 _HESITATE = frozenset({"hesitation_s", "gap_trigger_m", "role", "chase_effort", "cruise_kmh"})
+_STYLE = frozenset(
+    {"launch_spread_m", "reaction_s", "takes_front", "windup_kmh", "windup_pace", "tow_gap_m"}
+)
 #: The tactic fields only some kinds read (the others - wheel gap, tempo, moving up, letting a
 #: gap open - every kind reads).
 KIND_FIELDS: dict[str, frozenset[str]] = {
+    "race": _LAUNCH | _STYLE | {"hesitation_s", "cruise_kmh", "chase_effort"},
     "follow": _LAUNCH,
     "late_sprint": _LAUNCH,
     "attack": frozenset({"attack_m_to_go"}),
@@ -64,12 +68,12 @@ class Tactic:
     by default); ``cruise_kmh`` is how slowly a hesitating rider soft-pedals.
     """
 
-    kind: str = "follow"
+    kind: str = "race"
     launch_m_to_go: float | None = 200.0
     launch_on_wprime: bool = False
     wprime_factor: float = 1.0
     attack_m_to_go: float | None = None
-    hesitation_s: float = 0.0
+    hesitation_s: float | None = None
     gap_trigger_m: float = 5.0
     role: str = "wheel"
     chase_effort: float = 1.0
@@ -80,6 +84,13 @@ class Tactic:
     move_up_kmh: float = 5.0
     let_gap_m: float | None = None
     let_gap_at_m_to_go: float | None = None
+    # the style of the general behaviour (kind "race"; racing.py, docs/racing.md)
+    launch_spread_m: float = 100.0
+    reaction_s: float = 0.4
+    takes_front: float = 0.3
+    windup_kmh: float = 66.0
+    windup_pace: float = 0.4
+    tow_gap_m: float = 20.0
 
 
 def first_of(env: simpy.Environment, events: list[simpy.Event]) -> simpy.Event:
@@ -102,15 +113,21 @@ def first_of(env: simpy.Environment, events: list[simpy.Event]) -> simpy.Event:
 def run_tactic(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     """The SimPy process of rider ``i`` for ``tac.kind`` (its side processes, moving up and
     letting a gap open, are started here)."""
-    if tac.move_up_m_to_go is not None:
-        race.spawn(_move_up(race, i, tac))
-    if tac.let_gap_m is not None and tac.let_gap_at_m_to_go is not None:
-        race.spawn(_let_gap(race, i, tac))
+    start_scripted_moves(race, i, tac)
     if tac.kind == "attack":
         return _attack(race, i, tac)
     if tac.kind == "hesitate_chase":
         return _hesitate_chase(race, i, tac)
     return _final_sprint(race, i, tac)
+
+
+def start_scripted_moves(race: Race, i: int, tac: Tactic) -> None:
+    """Start the side processes a scenario scripts for any kind: moving up at
+    ``move_up_m_to_go``, letting a gap open at ``let_gap_at_m_to_go``."""
+    if tac.move_up_m_to_go is not None:
+        race.spawn(_move_up(race, i, tac))
+    if tac.let_gap_m is not None and tac.let_gap_at_m_to_go is not None:
+        race.spawn(_let_gap(race, i, tac))
 
 
 def _final_sprint(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
@@ -148,7 +165,7 @@ def _hesitate_chase(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None
     if leader == i or race.following(i) is not None:
         return  # the attacker himself, or a rider who already jumped on a passing wheel
     race.hesitate(i, tac.cruise_kmh)
-    timer = env.timeout(tac.hesitation_s)
+    timer = env.timeout(tac.hesitation_s or 0.0)
     yield first_of(env, [timer, sprint, race.chase_started])
     if sprint.triggered or race.launched(i):
         return

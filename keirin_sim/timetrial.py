@@ -179,7 +179,7 @@ class _Ride:
         """Ride with the effort from ``launch_x``; return the finish time and the records."""
         S = np.array([[self.x0, self.roll if self.flying else 0.0, self.w0, 0, 0, 0, 0.0]])
         D = np.array([-1e9, 0.0])
-        C = np.array([[K.MODE_FOLLOW, 0.0, 1e9, 0.0, 0.0, -1, self.roll]])
+        C = np.array([[K.MODE_FOLLOW, 0.0, 1e9, 0.0, 0.0, -1, self.roll, 1.0]])
         if launch_x <= self.x0:
             C[0, K.CT_MODE] = K.MODE_EFFORT
             C[0, K.CT_EFFORT] = 1.0

@@ -56,6 +56,12 @@ TACTIC_BOUNDS: dict[str, tuple[float, float]] = {
     "move_up_kmh": (0.5, 20.0),
     "let_gap_m": (0.05, 30.0),
     "let_gap_at_m_to_go": (0.0, 5000.0),
+    "launch_spread_m": (0.0, 1000.0),
+    "reaction_s": (0.0, 5.0),
+    "takes_front": (0.0, 1.0),
+    "windup_kmh": (20.0, 80.0),
+    "windup_pace": (0.05, 1.0),
+    "tow_gap_m": (0.0, 300.0),
 }
 #: The tactic fields that are not numbers, and their types.
 TACTIC_TYPES: dict[str, type | tuple[type, ...]] = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from keirin_sim import load_scenario, simulate
@@ -15,3 +17,14 @@ def tokyo():
 @pytest.fixture(scope="session")
 def tokyo_result(tokyo):
     return simulate(tokyo)
+
+
+@pytest.fixture(scope="session")
+def scripted():
+    """The Tokyo final with the field on the scripted tactics (tests/data/tokyo_scripted.toml)."""
+    return load_scenario(Path(__file__).parent / "data" / "tokyo_scripted.toml")
+
+
+@pytest.fixture(scope="session")
+def scripted_result(scripted):
+    return simulate(scripted)

@@ -45,7 +45,7 @@ UNCERTAINTY = {
     "start_order": "lot",
     "air_density": {"dist": "uniform", "low": 1.15, "high": 1.20},
     "all": {"pmax_w": {"dist": "normal", "rel_sd": 0.03}},
-    "field": {"hesitation_s": {"dist": "uniform", "plus_minus": 3.0, "shared": True}},
+    "field": {"tow_gap_m": {"dist": "uniform", "plus_minus": 3.0, "shared": True}},
     "Jason Kenny": {"w_prime_j": {"dist": "normal", "sd": 3000.0}},
 }
 
@@ -159,9 +159,9 @@ def test_a_single_run_replays_exactly_as_in_the_batch(sc, batch):
         for e in s.riders:
             assert e.rider.pmax_w == row[f"{e.rider.name}.pmax_w"]
         assert s.air_density == row["air_density"]
-    # the field's hesitation is one shared draw: every rider of the field the same offset
-    hes = df[[f"{n}.hesitation_s" for n in sc.names if n != sc.attacker]]
-    nominal = [e.tactic.hesitation_s for e in sc.riders if e.rider.name != sc.attacker]
+    # the field's tolerated gap is one shared draw: every rider of the field the same offset
+    hes = df[[f"{n}.tow_gap_m" for n in sc.names if n != sc.attacker]]
+    nominal = [e.tactic.tow_gap_m for e in sc.riders if e.rider.name != sc.attacker]
     np.testing.assert_allclose(hes.to_numpy() - np.array(nominal), 0.0, atol=3.0 + 1e-9)
     assert (hes.sub(hes.iloc[:, 0], axis=0).abs().to_numpy() < 1e-9).all()
 
@@ -188,7 +188,7 @@ WIDE = {
         "cda_m2": {"dist": "normal", "rel_sd": 0.5},
     },
     "field": {
-        "hesitation_s": {"dist": "normal", "mean": 0.0, "sd": 5.0},
+        "tow_gap_m": {"dist": "normal", "mean": 0.0, "sd": 5.0},
         "launch_m_to_go": {"dist": "uniform", "low": 0.0, "high": 5000.0},
     },
 }
@@ -210,10 +210,10 @@ def test_sampled_values_stay_inside_the_physical_bounds(tokyo):
             assert e.rider.pmax_w > 0 and e.rider.w_prime_j > 0
             assert e.tactic.launch_m_to_go is None or e.tactic.launch_m_to_go < r.race_m
             if e.rider.name != r.attacker:
-                hes.append(e.tactic.hesitation_s)
+                hes.append(e.tactic.tow_gap_m)
             # the same checks as the scenario loader's
             r.set_param(f"{e.rider.name}.pmax_w", e.rider.pmax_w)
-            r.set_param(f"{e.rider.name}.hesitation_s", e.tactic.hesitation_s)
+            r.set_param(f"{e.rider.name}.tow_gap_m", e.tactic.tow_gap_m)
     hes = np.array(hes)
     # truncated, not clipped: no pile-up at the bound, and the half-normal's mean 5*sqrt(2/pi)
     assert (hes > 0).all()
@@ -539,7 +539,7 @@ def test_a_swept_field_the_tactic_never_reads_is_pointed_out(sc, capsys):
     rc, out, err = run_cli(capsys, *argv)
     assert rc == 0 and "Win probability" in out
     assert err.startswith("keirin-sim: note: field.attack_m_to_go: ")
-    assert "'hesitate_chase'" in err and len(err.strip().splitlines()) == 1
+    assert "'race'" in err and len(err.strip().splitlines()) == 1
 
 
 # --- interruption and resume -----------------------------------------------------------------

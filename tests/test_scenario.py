@@ -258,7 +258,7 @@ def test_shipped_scenario_by_bare_name(tmp_path, monkeypatch):
     [
         ("Jason Kenny.pmax_w", 300, "300 W must be above cp_w 450 W"),
         ("Jason Kenny.cp_w", 2000.0, "outside the physical range"),
-        ("Jason Kenny.kind", "bogus", "'bogus' is not one of follow"),
+        ("Jason Kenny.kind", "bogus", "'bogus' is not one of race"),
         ("Jason Kenny.kind", 5, "must be a string, got 5"),
         ("Jason Kenny.role", "boss", "'boss' is not one of chase, wheel"),
         ("Jason Kenny.launch_on_wprime", "yes", "must be true or false, got 'yes'"),

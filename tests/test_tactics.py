@@ -45,7 +45,7 @@ def test_every_kind_runs_a_race(tokyo):
 
 def test_defaults_are_the_documented_ones():
     t = Tactic()
-    assert t.kind == "follow" and t.launch_m_to_go == 200.0 and t.follow_gap_m == 0.3
+    assert t.kind == "race" and t.launch_m_to_go == 200.0 and t.follow_gap_m == 0.3
     assert t.tempo_kmh == 50.0  # the derny's final speed
 
 

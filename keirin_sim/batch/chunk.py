@@ -27,7 +27,7 @@ def _run_chunk(
     n = len(names)
     runs = range(start, stop)
     m = len(runs)
-    X, P = _sample(plan, seed, runs)
+    X, P, seeds = _sample(plan, seed, runs)
     winner = np.empty(m, dtype=object)
     c_m = np.full(m, np.nan)
     c_t = np.full(m, np.nan)
@@ -50,7 +50,7 @@ def _run_chunk(
     ident = list(range(n))
     for k in range(m):
         perm = perms[k] if perms is not None else None
-        sc = _apply(base, plan, rows[k], perm)
+        sc = _apply(base, plan, rows[k], perm, seeds[k])
         try:
             out = simulate_outcome(sc)
         except RaceError as e:

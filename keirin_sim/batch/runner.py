@@ -366,8 +366,9 @@ def sample_run(
             f"keirin-sim: run_index: must be a non-negative integer, got {run_index!r}"
         )
     pt, _ = _point_for(sc, params, attacker)
-    X, P = _sample(pt.plan, seed, [run_index])
-    return _apply(pt.base, pt.plan, X[0].tolist(), P[0].tolist() if P is not None else None)
+    X, P, seeds = _sample(pt.plan, seed, [run_index])
+    perm = P[0].tolist() if P is not None else None
+    return _apply(pt.base, pt.plan, X[0].tolist(), perm, seeds[0])
 
 
 def replay_run(

@@ -32,16 +32,21 @@ def run_stream(seed: int, run_index: int) -> np.random.Generator:
     )
 
 
-def _sample(plan: _Plan, seed: int, runs: Sequence[int]) -> tuple[np.ndarray, np.ndarray | None]:
-    """Inputs of ``runs``: values (runs x columns) and start orders (runs x riders, scenario
-    indices by start position) or None.  Each run uses only its own stream, in a fixed order:
-    its normal draws, its uniform draws, the lot, then redraws of normals outside the bounds."""
+def _sample(
+    plan: _Plan, seed: int, runs: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray | None, list[int]]:
+    """Inputs of ``runs``: values (runs x columns), start orders (runs x riders, scenario
+    indices by start position) or None, and each race's own seed (``Scenario.seed``: the
+    riders' choices on the day).  Each run uses only its own stream, in a fixed order: its
+    normal draws, its uniform draws, the lot, the race's seed, then redraws of normals outside
+    the bounds."""
     m = len(runs)
     nn, nu, n = plan.n_normal, plan.n_uniform, plan.n_riders
     Z = np.empty((m, nn))
     U = np.empty((m, nu))
     P = np.empty((m, n), dtype=np.int64) if plan.lot else None
     gens = []
+    seeds: list[int] = []
     for k, r in enumerate(runs):
         g = run_stream(seed, int(r))
         if nn:
@@ -50,6 +55,7 @@ def _sample(plan: _Plan, seed: int, runs: Sequence[int]) -> tuple[np.ndarray, np
             U[k] = g.random(nu)
         if P is not None:
             P[k] = g.permutation(n)
+        seeds.append(int(g.integers(2**62)))
         gens.append(g)
     X = np.empty((m, len(plan.columns)))
     if len(plan.nc):
@@ -74,7 +80,7 @@ def _sample(plan: _Plan, seed: int, runs: Sequence[int]) -> tuple[np.ndarray, np
             while X[k, kc] >= X[k, kp] - 1.0:
                 X[k, kc] = _redraw(plan, kc, gens[k])
                 X[k, kp] = _redraw(plan, kp, gens[k])
-    return X, P
+    return X, P, seeds
 
 
 def _redraw(plan: _Plan, col: int, g: np.random.Generator) -> float:
@@ -114,7 +120,9 @@ def _replace(obj: Any, changes: dict[str, Any]) -> Any:
     return new
 
 
-def _apply(base: Scenario, plan: _Plan, row: Sequence[float], perm: Sequence[int] | None):
+def _apply(
+    base: Scenario, plan: _Plan, row: Sequence[float], perm: Sequence[int] | None, seed: int = 0
+):
     riders = list(base.riders)
     for i, rf, tf in plan.apply:
         e = riders[i]
@@ -129,7 +137,7 @@ def _apply(base: Scenario, plan: _Plan, row: Sequence[float], perm: Sequence[int
         riders[i] = _replace(e, {"rider": r, "tactic": t})
     if perm is not None:
         riders = [riders[k] for k in perm]
-    changes: dict[str, Any] = {"riders": tuple(riders)}
+    changes: dict[str, Any] = {"riders": tuple(riders), "seed": seed}
     for f, c in plan.top:
         changes[f] = row[c]
     return _replace(base, changes)

@@ -47,6 +47,12 @@ PARAM_LABELS = {
     "move_up_kmh": "move-up speed gain (km/h)",
     "let_gap_m": "gap let open (m)",
     "let_gap_at_m_to_go": "gap let open at (m to go)",
+    "launch_spread_m": "spread of the launch point (m)",
+    "reaction_s": "reaction time (s)",
+    "takes_front": "readiness to take the front (probability)",
+    "windup_kmh": "wind-up speed (km/h)",
+    "windup_pace": "wind-up effort (share of power)",
+    "tow_gap_m": "gap tolerated before chasing (m)",
 }
 
 
