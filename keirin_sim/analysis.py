@@ -106,23 +106,11 @@ def _reference_hesitation(scenario: Scenario) -> float | None:
 def replay_hesitation(scenario: Scenario) -> float | None:
     """How long the field let the attacker go in the replay of ``scenario``: from his attack
     to the first chase by another rider (s); None if he never attacked or nobody chased."""
-    if scenario.attacker is None:
-        return None
-    events = simulate(scenario, traces=False).events
-    t0 = next(
-        (e.time_s for e in events if e.kind == "attack" and e.rider == scenario.attacker), None
-    )
-    if t0 is None:
-        return None
-    t1 = next(
-        (
-            e.time_s
-            for e in events
-            if e.kind == "chase" and e.rider != scenario.attacker and e.time_s >= t0
-        ),
-        None,
-    )
-    return None if t1 is None else round(t1 - t0, 3)
+    att = scenario.attacker
+    ev = simulate(scenario, traces=False).events if att is not None else []
+    t0 = [e.time_s for e in ev if e.kind == "attack" and e.rider == att]
+    t1 = [e.time_s for e in ev if e.kind == "chase" and e.rider != att and t0 and e.time_s >= t0[0]]
+    return round(t1[0] - t0[0], 3) if t1 else None
 
 
 def parse_range(text: str, what: str = "range") -> list[float]:
