@@ -4,26 +4,21 @@
 
 Prints what issue 12's targets ask of a field that races: wins by start position, the winner's
 last 200 m, the margin first to second, how the races were won (from the front, round the
-outside, late in the straight), the bell leader's record and speed.  Every rider has the
-default tactic; the figures are what the engine does today, the baseline for a field that races.
+outside, late in the straight), the bell leader's record and speed.  The field is
+scenarios/neutral_field.toml: every rider on the general racing behaviour (racing.py).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
 from keirin_sim.montecarlo import run_batch
-from keirin_sim.scenario import parse_scenario
+from keirin_sim.scenario import load_scenario
 
-#: The default elite man (calibration.PROFILES) six times, drawn behind the derny by lot.
-FIELD = {
-    "name": "neutral field: six default elite men",
-    "rider_defaults": {"flying_200_s": 9.2445, "sex": "men"},
-    "riders": [{"name": f"Rider {k}"} for k in range(1, 7)],
-    "uncertainty": {"start_order": "lot"},
-}
+FIELD = Path(__file__).resolve().parents[1] / "scenarios" / "neutral_field.toml"
 
 
 def main() -> None:
@@ -32,7 +27,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--workers", type=int, default=None)
     a = ap.parse_args()
-    sc = parse_scenario(FIELD, "neutral field")
+    sc = load_scenario(FIELD)
     b = run_batch(sc, a.runs, a.seed, workers=a.workers, progress=False)
     s, df = b.summary, b.df
     pos = ", ".join(f"{k}: {100 * p:.1f} %" for k, p in s.by_start_position.items())
