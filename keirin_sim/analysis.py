@@ -625,7 +625,7 @@ def _lead_trace(res: Result, rider: str) -> tuple[np.ndarray, np.ndarray]:
     keep = (t < t_end) & (x.max(axis=1) < line)
     at_end = []
     for j in range(x.shape[1]):
-        on = x[:, j] < line
+        on = (x[:, j] < line) & ~(t >= finish[j])  # held at the line once finished
         tj, xj = t[on], x[on, j]
         if math.isfinite(finish[j]):
             tj, xj = np.append(tj, finish[j]), np.append(xj, res.race_m)

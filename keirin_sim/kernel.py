@@ -124,7 +124,7 @@ FASTMATH = True
 DT_REF = 0.1
 HMAX_FACTOR = 10.0
 HMIN = 1e-4
-_ATOL = np.array([6e-3, 6e-4, 5.0, 4e-3])
+_ATOL = np.array([3.6e-3, 3.6e-4, 3.0, 2.4e-3])
 #: A follower's speed error is corrected by its follow law within ``GP_TC``, a free rider's is
 #: not: the speed tolerance of a rider in follow mode is this many times looser.
 FOLLOW_VTOL = 10.0

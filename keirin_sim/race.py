@@ -363,6 +363,7 @@ class Race:
             return
         self._launched[i] = True
         self._hesitating.discard(i)
+        self.C[i, K.CT_GAPDES] = self.scenario.riders[i].tactic.follow_gap_m
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
@@ -421,6 +422,7 @@ class Race:
 
     def chase(self, i: int, effort: float) -> None:
         """Rider ``i`` starts the chase; the others may take its wheel."""
+        self.C[i, K.CT_GAPDES] = self.scenario.riders[i].tactic.follow_gap_m
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1

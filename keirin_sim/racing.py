@@ -49,6 +49,9 @@ REACH = 1.5
 #: A rider this far (m) behind an attacker's back wheel is not on it: it must chase to close.
 #: Modelling choice (about a bike length of daylight).
 WHEEL_GAP_M = 2.0
+#: A gap this long (m) opening in front of the wheel a rider holds makes it come round.
+#: Modelling choice (a few bike lengths: more than a wheel-to-wheel line breathes).
+DROP_M = 5.0
 #: Extra gap (m) a rider further back in the chasing line waits for per place behind the
 #: nearest chaser: it would have to come round the line to chase.  Modelling choice.
 ROUND_M = 10.0
@@ -79,7 +82,7 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     launch_at = launch_point(tac, u_launch)
     tow = tac.tow_gap_m * (0.5 + u_tow)
     lap = race.scenario.track.lap_m
-    start_scripted_moves(race, i, tac)
+    start_scripted_moves(race, i, tac, hold_gap=True)
     if u_pos < tac.takes_front and tac.let_gap_m is None and tac.move_up_m_to_go is None:
         race.spawn(_position(race, i, lap))
     yield race.derny_off
@@ -92,38 +95,54 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     env = race.env
     own = race.mark(i, launch_at) if launch_at is not None else None
     scripted = tac.hesitation_s is not None
-    brk: Any = race.breakaway(tac.gap_trigger_m if scripted else tow)
+    # the scripted wait starts when a rival is clear by gap_trigger_m; the waiting game's
+    # tolerance is set when the attack comes (below)
+    brk: Any = race.breakaway(tac.gap_trigger_m) if scripted else None
     timer: Any = None
     coming: Any = None  # a rival launched from behind comes alongside
     seen = 0  # launches (race.launches) already reacted to
     round_wait = False  # waiting for the larger gap that makes coming round worth it
     while not race.launched(i):
         # the rivals' launches since the last look (one at this very instant included)
+        go = False
         for j in race.launches[seen:]:
             if j == i:
                 continue
-            if (
-                launch_at is not None
-                and race.m_to_go(i) <= REACH * launch_at
-                and race.places()[0] == i
-            ):
-                # the leader sees a rival going from behind when it comes alongside; a rider
-                # in the line follows (the wheel ahead, or the rival's as it comes past: the
-                # kernel's reflex) and goes at its own point
-                alongside = race.passed(j, i, -race.bike_length)
-                coming = alongside if coming is None else first_of(env, [coming, alongside])
-            elif not scripted and race.nearest_chaser(i) and race.wheel_gap(j, i) > WHEEL_GAP_M:
-                # an attack from the front with a gap already open: closing it would tow the
-                # others up to him, so the rider nearest rides its own tempo (the waiting game)
+            late = launch_at is not None and race.m_to_go(i) <= REACH * launch_at
+            if race.position(j) < race.position(i):
+                if late and race.places()[0] == i:
+                    # the leader sees a rival going from behind when it comes alongside
+                    alongside = race.passed(j, i, -race.bike_length)
+                    coming = alongside if coming is None else first_of(env, [coming, alongside])
+                continue  # others take its wheel as it comes past (the kernel's reflex)
+            gap_open = race.rider_ahead(i) == j and race.wheel_gap(j, i) > WHEEL_GAP_M
+            if gap_open and late:
+                go = True  # a gap opens just ahead late in the race: close it at once
+            elif not late and not scripted and brk is None and not race.chase_started.triggered:
+                # an attack far out: the waiting game, with a tolerance that shrinks with the
+                # distance left
+                share = min(1.0, race.m_to_go(i) / pull_off) if pull_off > 0 else 1.0
+                brk = race.breakaway(max(tow * share, tac.gap_trigger_m))
+            if gap_open and not late and not scripted and not race.chase_started.triggered:
+                # closing the gap would tow the others up to him: the rider nearest rides
+                # its own tempo
                 race.hesitate(i, tac.windup_kmh)
-            elif race.position(j) > race.position(i) and not race.hesitating(i):
-                # a rival goes up the road: hold the line, on the wheel just ahead, whatever
-                # the speed (a rider who has lost it closes the gap)
+            elif not go and not race.hesitating(i):
+                # hold the line, on the wheel just ahead, whatever the speed (a rider who has
+                # lost it closes the gap)
                 ahead = race.rider_ahead(i)
                 if ahead is not None and ahead != race.following(i):
                     race.take_wheel(i, ahead)
+        if go:
+            yield env.timeout(tac.reaction_s)
+            race.launch(i, 1.0, "launch")
+            return
         seen = len(race.launches)
         waits = [race.next_launch]
+        # the wheel this rider holds is let go by the rider ahead of it: a gap opens
+        dropped = _wheel_dropped(race, i) if race.launches else None
+        if dropped is not None:
+            waits.append(dropped)
         if coming is not None:
             waits.append(coming)
         if own is not None:
@@ -143,6 +162,17 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
                 if race.launched(i) or race.finished_rider(i):
                     return
             race.launch(i, 1.0, "launch")
+            return
+        if dropped is not None and dropped.triggered:
+            # its wheel is losing the one ahead: come round it (a sprint if this late, else
+            # the chase)
+            yield env.timeout(tac.reaction_s)
+            if race.launched(i) or race.finished_rider(i):
+                return
+            if launch_at is not None and race.m_to_go(i) <= REACH * launch_at:
+                race.launch(i, 1.0, "launch")
+            else:
+                race.chase(i, tac.chase_effort)
             return
         if coming is not None and coming.triggered:
             # the leader sees the rival alongside: it defends, all out
@@ -175,6 +205,18 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
                 return
             round_wait = True
             brk = race.breakaway(tow + ROUND_M * behind)
+
+
+def _wheel_dropped(race: Race, i: int) -> Any:
+    """Event: the rider whose wheel ``i`` holds falls :data:`DROP_M` behind the rider ahead of
+    it (None when ``i`` holds no wheel, or that rider leads or waits on purpose)."""
+    k = race.following(i)
+    if k is None or race.finished_rider(k) or race.hesitating(k):
+        return None  # a wheel that lets a gap go on purpose: the waiting game decides
+    j = race.rider_ahead(k)
+    if j is None or race.wheel_gap(j, k) >= DROP_M:
+        return None  # no wheel ahead of it, or one it is not holding (a chase, a gap let go)
+    return race.passed(j, k, race.bike_length + DROP_M)
 
 
 def _bend_exit_to_go(race: Race, i: int) -> float | None:

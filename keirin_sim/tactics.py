@@ -121,13 +121,14 @@ def run_tactic(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     return _final_sprint(race, i, tac)
 
 
-def start_scripted_moves(race: Race, i: int, tac: Tactic) -> None:
+def start_scripted_moves(race: Race, i: int, tac: Tactic, hold_gap: bool = False) -> None:
     """Start the side processes a scenario scripts for any kind: moving up at
-    ``move_up_m_to_go``, letting a gap open at ``let_gap_at_m_to_go``."""
+    ``move_up_m_to_go``, letting a gap open at ``let_gap_at_m_to_go`` (kept open past the
+    derny's pull-off with ``hold_gap``)."""
     if tac.move_up_m_to_go is not None:
         race.spawn(_move_up(race, i, tac))
     if tac.let_gap_m is not None and tac.let_gap_at_m_to_go is not None:
-        race.spawn(_let_gap(race, i, tac))
+        race.spawn(_let_gap(race, i, tac, hold_gap))
 
 
 def _final_sprint(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
@@ -200,8 +201,12 @@ def _move_up(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
         race.move_in(i)
 
 
-def _let_gap(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
+def _let_gap(race: Race, i: int, tac: Tactic, hold: bool) -> Generator[Any, Any, None]:
+    """Open the gap at its mark; close it again as the derny leaves, or with ``hold`` (the
+    general behaviour) keep it until the rider chases, launches or rides on (race.py)."""
     yield race.mark(i, tac.let_gap_at_m_to_go or 0.0)
     race.set_gap(i, tac.let_gap_m or 0.0)
+    if hold:
+        return
     yield race.derny_off
     race.set_gap(i, tac.follow_gap_m)

@@ -100,10 +100,10 @@ def test_riding_higher_costs_distance_in_the_bends(tokyo):
 
 def test_step_halving_on_sampled_races(tokyo):
     """The same check on races drawn from the scenario's [uncertainty] (other forms, other
-    choices on the day): the typical race moves by about 5 ms (riders dropped at the back
-    and closing on a far wheel at their power limit drift most); the exceptions are knife
-    edges where two riders ride level at the same speed and a tiny difference decides a
-    discrete choice (who swings out, who passes first)."""
+    choices on the day): the typical race moves by a few milliseconds; the exceptions (about
+    one race in six) are knife edges where two riders ride level at the same speed and a tiny
+    difference decides a discrete choice (who swings out, who passes first, when a wheel is
+    let go)."""
     from keirin_sim.montecarlo import sample_run
 
     moved = []
@@ -112,8 +112,8 @@ def test_step_halving_on_sampled_races(tokyo):
         a = simulate(sc, traces=False)
         b = simulate(sc, traces=False, dt=sc.dt_s / 2)
         moved.append(max(abs(a.finish_times[r] - b.finish_times[r]) for r in sc.names))
-    assert sum(m < 0.010 for m in moved) >= 9
-    assert sorted(moved)[len(moved) // 2] < 0.007
+    assert sum(m < 0.005 for m in moved) >= 8
+    assert sorted(moved)[len(moved) // 2] < 0.004
 
 
 def test_traces_do_not_change_the_race(tokyo, tokyo_result):

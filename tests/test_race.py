@@ -214,8 +214,8 @@ def test_an_unfinishable_race_raises():
         pass
 
 
-def test_no_attack_no_hesitation_and_riders_jump_on_a_passing_wheel(tokyo):
-    sc = tokyo.with_tactic("Jason Kenny", kind="late_sprint", launch_m_to_go=200.0)
+def test_no_attack_no_hesitation_and_riders_jump_on_a_passing_wheel(scripted):
+    sc = scripted.with_tactic("Jason Kenny", kind="late_sprint", launch_m_to_go=200.0)
     r = simulate(sc)
     first_launch = min(e.time_s for e in r.events if e.kind == "launch")
     assert not [e for e in r.events if e.kind == "hesitate" and e.time_s < first_launch]
