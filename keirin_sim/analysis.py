@@ -284,6 +284,8 @@ class CriticalHesitation:
     reference_hesitation_s: float | None
     evaluations: int
     sentence: str
+    #: the reference hesitation is the replay's own (no ``[reference] hesitation_s``)
+    replayed: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -311,7 +313,8 @@ def _delay(h: float) -> str:
 def _sentence(c: CriticalHesitation) -> str:
     a = c.attacker
     ref = c.reference_hesitation_s
-    in_race = "" if ref is None else f"; in the race the field waited {ref:g} s"
+    where = "replay" if c.replayed else "race"
+    in_race = "" if ref is None else f"; in the {where} the field waited {ref:g} s"
     if c.hesitation_s is None:
         row = c.at_row
         if c.below is not None and c.below.caught:  # caught at both ends
@@ -417,6 +420,7 @@ def critical_hesitation(
         reference_hesitation_s=ref,
         evaluations=len(cache),
         sentence="",
+        replayed="hesitation_s" not in sc.reference,
     )
     return replace(out, sentence=_sentence(out))
 
