@@ -212,6 +212,7 @@ class Race:
         self.next_launch = self.env.event()
         #: the riders who launched, attacked or chased, in that order
         self.launches: list[int] = []
+        self._places: list[int] | None = None  # places(), until the kernel moves the riders
         #: the race's own random stream: the riders' choices on the day (racing.py)
         self.rng = random.Random(sc.seed)
         for i in range(n):  # the finish: a reflex of the kernel's (see kernel.reflex)
@@ -458,10 +459,17 @@ class Race:
         return self.race_m - self.S.item(i, K.SX)
 
     def places(self) -> list[int]:
-        """The riders still racing, first on the road first."""
-        x = self.S[:, K.SX].tolist()
-        mode = self.C[:, K.CT_MODE].tolist()
-        return sorted((j for j in range(self.n) if mode[j] != K.MODE_DONE), key=lambda j: -x[j])
+        """The riders still racing, first on the road first (the state only moves in the
+        kernel, so the order is kept until its next call; do not change the list)."""
+        p = self._places
+        if p is None:
+            x = self.S[:, K.SX].tolist()
+            mode = self.C[:, K.CT_MODE].tolist()
+            p = sorted(range(self.n), key=x.__getitem__, reverse=True)
+            if K.MODE_DONE in mode:
+                p = [j for j in p if mode[j] != K.MODE_DONE]
+            self._places = p
+        return p
 
     def position(self, i: int) -> float:
         """Rider ``i``'s distance covered (m)."""
@@ -608,6 +616,7 @@ class Race:
         args[_A_NW] = self._nw
         t, k = K.advance(*args)
         self._t = t
+        self._places = None
         if self.kstats.item(K.HS_RLOG):
             self._reflexes()
         if k < 0 and t >= T_LIMIT_S:
