@@ -476,7 +476,11 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
             wmax = 0.0
             tj = int(C[i, CT_TARGET])
             gapdes = C[i, CT_GAPDES]
-            if tj >= 0 and C[tj, CT_MODE] != MODE_DONE:
+            if tj >= 0 and (C[tj, CT_MODE] == MODE_DONE or S[tj, SX] <= x):
+                # a wheel fallen behind is no wheel (riders holding each other's wheels in a
+                # ring would otherwise brake one another to a stop)
+                tj = -1
+            if tj >= 0:
                 prog = S[tj, SV] * PF[tj, 0]
                 vt = (prog + _gap_term(S[tj, SX] - bike - x - gapdes, kp)) * ipf
             full = 0
@@ -524,6 +528,8 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
         # geometry: above the measurement line a bend is longer
         dS[i, SX] = max(S[i, SV], 0.0) * pf
         dS[i, SV] = (p * ec - p_res) / v * RC[i, RC_IM]
+        if S[i, SV] <= 0.5 and dS[i, SV] < 0.0:
+            dS[i, SV] = 0.0  # a rider brought to a crawl stops there; it never rides backwards
         cp = PR[i, PR_CP]
         if p > cp:
             dS[i, SW] = -(p - cp)

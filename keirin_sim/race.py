@@ -539,6 +539,17 @@ class Race:
         """Rider ``i`` rides no faster than ``kmh`` (until it takes a wheel or goes)."""
         self.C[i, K.CT_VCAP] = kmh / 3.6
 
+    def sit_on(self, i: int, j: int) -> None:
+        """Rider ``i``, on an effort, eases onto rider ``j``'s wheel and follows it."""
+        if self.C.item(i, K.CT_MODE) == K.MODE_DONE:
+            return
+        self.C[i, K.CT_MODE] = K.MODE_FOLLOW
+        self.C[i, K.CT_VCAP] = 1e9
+        self.C[i, K.CT_TARGET] = j
+        self.C[i, K.CT_PACE] = 1.0
+        self._steering.discard(i)  # its steering watch ends: a new effort arms another
+        self.log(i, "take_wheel", "{}", self.names[j])
+
     def release_wheel(self, i: int) -> None:
         """Rider ``i`` no longer holds one rider's wheel: it follows its line again."""
         if self.C.item(i, K.CT_MODE) == K.MODE_FOLLOW:

@@ -102,6 +102,8 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     coming: Any = None  # a rival launched from behind comes alongside
     seen = 0  # launches (race.launches) already reacted to
     round_wait = False  # waiting for the larger gap that makes coming round worth it
+    quarry: int = -1  # the rider this one chases
+    caught: Any = None  # the chase has closed on the quarry
     while not race.launched(i):
         # the rivals' launches since the last look (one at this very instant included)
         go = False
@@ -140,11 +142,13 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
         seen = len(race.launches)
         waits = [race.next_launch]
         # the wheel this rider holds is let go by the rider ahead of it: a gap opens
-        dropped = _wheel_dropped(race, i) if race.launches else None
+        dropped = _wheel_dropped(race, i) if race.launches and caught is None else None
         if dropped is not None:
             waits.append(dropped)
         if coming is not None:
             waits.append(coming)
+        if caught is not None:
+            waits.append(caught)
         if own is not None:
             waits.append(own)
         if brk is not None:
@@ -163,6 +167,12 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
                     return
             race.launch(i, 1.0, "launch")
             return
+        if caught is not None and caught.triggered:
+            # the chase has closed the gap: on the wheel it chased, to go at its own point
+            caught = None
+            if not race.finished_rider(quarry):
+                race.sit_on(i, quarry)
+            continue
         if dropped is not None and dropped.triggered:
             # its wheel is losing the one ahead: come round it (a sprint if this late, else
             # the chase)
@@ -171,9 +181,10 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
                 return
             if launch_at is not None and race.m_to_go(i) <= REACH * launch_at:
                 race.launch(i, 1.0, "launch")
-            else:
-                race.chase(i, tac.chase_effort)
-            return
+                return
+            quarry, caught = _chase(race, i, tac)
+            dropped = None
+            continue
         if coming is not None and coming.triggered:
             # the leader sees the rival alongside: it defends, all out
             yield env.timeout(tac.reaction_s)
@@ -201,10 +212,19 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
                 continue  # somebody is chasing already: this rider holds its wheel
             behind = race.places_behind_chase_front(i)
             if behind == 0 or round_wait:
-                race.chase(i, tac.chase_effort)  # from further back: coming round the line
-                return
+                # (from further back: coming round the line)
+                quarry, caught = _chase(race, i, tac)
+                continue
             round_wait = True
             brk = race.breakaway(tow + ROUND_M * behind)
+
+
+def _chase(race: Race, i: int, tac: Tactic) -> tuple[int, Any]:
+    """Rider ``i`` chases the leader on the road: the leader, and the event of the chase
+    closing to a metre behind its back wheel."""
+    quarry = race.places()[0]
+    race.chase(i, tac.chase_effort)
+    return quarry, race.passed(i, quarry, -(race.bike_length + 1.0))
 
 
 def _wheel_dropped(race: Race, i: int) -> Any:

@@ -346,3 +346,24 @@ def test_top_men_peak_between_1900_and_2400_w_in_a_keirin():
     peaks = simulate(sc, traces=False).peak_power_w
     for name, _ in riders[:3]:
         assert 1900.0 <= peaks[name] <= 2400.0, (name, peaks[name])
+
+
+def test_riders_holding_each_others_wheels_in_a_ring_still_finish():
+    """A wheel that has fallen behind is no wheel: three riders told to follow one another in a
+    ring (as a boxed rider, a chaser on its quarry's wheel and a line can end up) ride on and
+    finish instead of braking one another to a stop, and nobody rides backwards."""
+    from keirin_sim import load_scenario
+
+    sc = load_scenario("neutral_field.toml")
+    race = Race(sc)
+
+    def ring():
+        yield race.derny_off
+        for i, j in ((0, 1), (1, 2), (2, 0)):
+            race.take_wheel(i, j)
+
+    race.spawn(ring())
+    res = race.run()
+    assert len(res.finish_order) == len(sc.names)
+    assert res.traces.v_ms.min() >= 0.0
+    assert max(res.finish_times.values()) < 130.0
