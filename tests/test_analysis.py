@@ -280,7 +280,17 @@ def test_early_vs_late_declares_the_four_tactics(early):
     assert vs[0].tactic == {"kind": "attack", "attack_m_to_go": None}
     assert vs[1].tactic["launch_m_to_go"] == 250.0
     assert vs[2].tactic["launch_m_to_go"] == 200.0
-    assert vs[3].tactic["kind"] == "follow"
+    assert vs[3].tactic["launch_m_to_go"] == 110.0
+    # the late variants race as the field does, only the launch point fixed
+    assert all(v.tactic["kind"] == "race" and v.tactic["launch_spread_m"] == 0.0 for v in vs[1:])
+
+
+def test_early_vs_late_variants_are_different_races(early):
+    """Issue 12: Kenny's launch point changes his race (0.4 gave three variants the same race:
+    he took a passing wheel and his own point no longer mattered)."""
+    comp = compare_variants(early)
+    margins = [round(r.margin_s, 3) for r in comp.rows]
+    assert len(set(margins)) == len(margins), margins
 
 
 def test_compare_variants(early):
