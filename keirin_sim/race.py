@@ -28,7 +28,7 @@ from .moves import RaceStory, last_bend_exit_m, race_story
 from .racing import run_racer
 from .results import Event, Result, build_result, catch_record
 from .scenario import Scenario
-from .tactics import first_of, run_tactic
+from .tactics import Waiter, first_of, run_tactic
 
 #: Longest race the engine will integrate before it calls the scenario broken (s).
 T_LIMIT_S = 900.0
@@ -192,6 +192,8 @@ class Race:
         self._wev: list[simpy.Event | None] = []  # None: a reflex
         self._nw = 0
         self._cache: dict[tuple, simpy.Event] = {}
+        #: each watch's event -> its row and cache key (for forget)
+        self._keys: dict[simpy.Event, tuple[int, tuple]] = {}
         #: the kernel's proposed step, carried between its calls, and its counters (steps,
         #: rejected steps, located state events, calls; see ``kernel.HS_*``)
         self.kstats = np.zeros(K.NHS)
@@ -311,9 +313,25 @@ class Race:
             if ev is not None:
                 return ev
         ev = simpy.Event(self.env)
+        self._keys[ev] = (self._nw, key)
         self._row(kind, a, b, val, K.RX_NONE, ev)
         self._cache[key] = ev
         return ev
+
+    def forget(self, *events: simpy.Event | None) -> None:
+        """Stop watching the state events among ``events`` that nobody waits for any more (only
+        spent :func:`first_of` waiters left on them): the kernel would stop for them for
+        nothing.  A later request for the same watch gets a new one."""
+        for ev in events:
+            kk = self._keys.get(ev) if ev is not None else None
+            if kk is None or ev.callbacks is None:
+                continue
+            if all(type(cb) is Waiter and cb.out.triggered for cb in ev.callbacks):
+                k, key = kk
+                self._wkm[k * K.NWK + K.WK_ACTIVE] = 0
+                if self._cache.get(key) is ev:
+                    del self._cache[key]
+                del self._keys[ev]
 
     def mark(self, i: int, m_to_go: float) -> simpy.Event:
         """Event: rider ``i`` reaches ``m_to_go`` metres to go."""

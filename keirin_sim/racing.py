@@ -76,7 +76,16 @@ def launch_point(tac: Tactic, u: float) -> float | None:
 
 
 def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
-    """The SimPy process of rider ``i`` racing on the general behaviour."""
+    """The SimPy process of rider ``i`` racing on the general behaviour.  The state events it
+    watched and no longer waits for are let go when it is done (``Race.forget``)."""
+    mine: list[Any] = []
+    try:
+        yield from _racer(race, i, tac, mine)
+    finally:
+        race.forget(*mine)
+
+
+def _racer(race: Race, i: int, tac: Tactic, mine: list[Any]) -> Generator[Any, Any, None]:
     rng = race.rng
     u_launch, u_tow, u_pos, u_front, u_when = (rng.random() for _ in range(5))
     launch_at = launch_point(tac, u_launch)
@@ -94,14 +103,17 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
             race.spawn(_take_front(race, i, tac, lo + (pull_off - 50.0 - lo) * u_when))
     env = race.env
     own = race.mark(i, launch_at) if launch_at is not None else None
+    mine.append(own)
     scripted = tac.hesitation_s is not None
     # the scripted wait starts when a rival is clear by gap_trigger_m; the waiting game's
     # tolerance is set when the attack comes (below)
     brk: Any = race.breakaway(tac.gap_trigger_m) if scripted else None
+    mine.append(brk)
     timer: Any = None
     coming: Any = None  # a rival launched from behind comes alongside
     seen = 0  # launches (race.launches) already reacted to
     round_wait = False  # waiting for the larger gap that makes coming round worth it
+    dropped: Any = None  # the wheel it holds is being let go
     quarry: int = -1  # the rider this one chases
     caught: Any = None  # the chase has closed on the quarry
     while not race.launched(i):
@@ -115,6 +127,7 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
                 if late and race.places()[0] == i:
                     # the leader sees a rival going from behind when it comes alongside
                     alongside = race.passed(j, i, -race.bike_length)
+                    mine.append(alongside)
                     coming = alongside if coming is None else first_of(env, [coming, alongside])
                 continue  # others take its wheel as it comes past (the kernel's reflex)
             gap_open = race.rider_ahead(i) == j and race.wheel_gap(j, i) > WHEEL_GAP_M
@@ -125,6 +138,7 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
                 # distance left
                 share = min(1.0, race.m_to_go(i) / pull_off) if pull_off > 0 else 1.0
                 brk = race.breakaway(max(tow * share, tac.gap_trigger_m))
+                mine.append(brk)
             if gap_open and not late and not scripted and not race.chase_started.triggered:
                 # closing the gap would tow the others up to him: the rider nearest rides
                 # its own tempo
@@ -142,7 +156,11 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
         seen = len(race.launches)
         waits = [race.next_launch]
         # the wheel this rider holds is let go by the rider ahead of it: a gap opens
+        was = dropped
         dropped = _wheel_dropped(race, i) if race.launches and caught is None else None
+        if was is not None and was is not dropped:
+            race.forget(was)
+        mine.append(dropped)
         if dropped is not None:
             waits.append(dropped)
         if coming is not None:
@@ -183,7 +201,7 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
                 race.launch(i, 1.0, "launch")
                 return
             quarry, caught = _chase(race, i, tac)
-            dropped = None
+            mine.append(caught)
             continue
         if coming is not None and coming.triggered:
             # the leader sees the rival alongside: it defends, all out
@@ -214,9 +232,11 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
             if behind == 0 or round_wait:
                 # (from further back: coming round the line)
                 quarry, caught = _chase(race, i, tac)
+                mine.append(caught)
                 continue
             round_wait = True
             brk = race.breakaway(tow + ROUND_M * behind)
+            mine.append(brk)
 
 
 def _chase(race: Race, i: int, tac: Tactic) -> tuple[int, Any]:

@@ -367,3 +367,20 @@ def test_riders_holding_each_others_wheels_in_a_ring_still_finish():
     assert len(res.finish_order) == len(sc.names)
     assert res.traces.v_ms.min() >= 0.0
     assert max(res.finish_times.values()) < 130.0
+
+
+def test_a_watch_nobody_waits_for_is_forgotten():
+    """``Race.forget`` drops a state event whose only waiters are spent ``first_of`` waits (the
+    kernel need not stop for it) and keeps one somebody still waits for."""
+    from keirin_sim import load_scenario
+    from keirin_sim.tactics import first_of
+
+    race = Race(load_scenario("neutral_field.toml"), traces=False)
+    spent, live = race.mark(0, 300.0), race.mark(1, 300.0)
+    first_of(race.env, [spent]).succeed()  # the wait is over before the mark
+    waiting = first_of(race.env, [live])
+    race.forget(spent, live)
+    race.run()
+    assert not spent.triggered  # never watched again
+    assert live.triggered and waiting.triggered
+    assert race.mark(0, 300.0) is not spent  # asked again: a new watch
