@@ -212,3 +212,19 @@ def test_a_boxed_rider_stays_in_until_the_box_opens(field):
         assert tr.lane_m[inside, i].max() < tr.lane_m[k, i] + 0.05  # it did not come out
         return
     pytest.fail("no boxed rider in ten races")
+
+
+def test_a_rider_can_come_through_on_the_inside(field):
+    """A rider that went over the top and stays out leaves the inside line open: riders behind
+    come through underneath it in the last lap (no reflex forbids it, none is needed)."""
+    for seed in range(10):
+        tr = race(field, seed).traces
+        x, lane = tr.x_m, tr.lane_m
+        last_lap = x.max(axis=1) > field.race_m - field.track.lap_m
+        for a in range(x.shape[1]):
+            for b in range(x.shape[1]):
+                d = x[:, a] - x[:, b]
+                passes = np.flatnonzero((d[:-1] < 0) & (d[1:] >= 0) & last_lap[:-1])
+                if any(lane[k, a] < lane[k, b] - IN_LINE_M for k in passes):
+                    return
+    pytest.fail("nobody came through on the inside in ten races")
