@@ -124,7 +124,7 @@ FASTMATH = True
 DT_REF = 0.1
 HMAX_FACTOR = 10.0
 HMIN = 1e-4
-_ATOL = np.array([3.6e-3, 3.6e-4, 3.0, 2.4e-3])
+_ATOL = np.array([4.8e-3, 4.8e-4, 4.0, 3.2e-3])
 #: A follower's speed error is corrected by its follow law within ``GP_TC``, a free rider's is
 #: not: the speed tolerance of a rider in follow mode is this many times looser.
 FOLLOW_VTOL = 10.0
@@ -1049,7 +1049,7 @@ def advance(
                     shelter,
                     PF,
                 )
-                fac = 0.8 / np.cbrt(max(err, 1e-12))
+                fac = 0.7 / np.cbrt(max(err, 1e-12))
                 if err <= 1.0 or h <= HMIN:
                     hn = h * min(fac, 2.0)
                     hs[HS_H] = max(hn, hprop) if h < hprop and fac >= 1.0 else hn
