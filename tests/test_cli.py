@@ -69,6 +69,15 @@ def test_run_prints_results_table_gaps_and_events(capsys):
     assert "Events" in out
     assert "derny pulls off" in out
     assert "wins" in out
+    # a rider going clear is news once, not at every gap some rider watches for
+    assert out.count("Jason Kenny is ") == 1 and " m clear" in out
+
+
+def test_run_event_log_shows_a_rider_boxed_in(capsys):
+    rc, out, err = run(capsys, "run", "neutral_field.toml")
+    assert rc == 0, err
+    events = out[out.index("Events") : out.index("How it was won")]
+    assert "is boxed in (by Rider " in events
 
 
 def test_run_scenario_path_is_optional(capsys, tmp_path):

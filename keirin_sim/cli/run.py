@@ -252,16 +252,23 @@ _EVENT_TEXT = {
     "chase": "{who} start{s} the chase",
     "launch": "{who} launch{es}",
     "move_up": "{who} move{s} up",
+    "boxed": "{who} {is_} boxed in",
 }
 
 
 def format_events(result: Result, window_s: float = 1.0) -> list[str]:
-    """A short event log: derny off, attacks, gaps, hesitation, chases, launches, moves up and
-    the catch.  Events of one kind within ``window_s`` of each other share a line."""
+    """A short event log: derny off, attacks, a rider going clear (the first gap), hesitation,
+    chases, launches, moves up, boxes and the catch.  Events of one kind within ``window_s``
+    of each other share a line."""
     groups: list[list[Any]] = []
+    clear: set[str] = set()  # riders already shown going clear (the first gap is the news)
     for e in result.events:
         if e.kind not in _EVENT_TEXT:
             continue
+        if e.kind == "gap_opened":
+            if e.rider in clear:
+                continue
+            clear.add(e.rider)
         g = groups[-1] if groups else None
         same = g and g[0].kind == e.kind and e.kind != "gap_opened"
         if same and e.time_s - g[0].time_s <= window_s:
