@@ -306,7 +306,7 @@ class Race:
 
     def _watch(self, kind: int, a: int, b: int, val: float, fresh: bool = False) -> simpy.Event:
         """The event of a watched state quantity (``kernel.watch_value``) crossing zero: the
-        same event for the same watch unless ``fresh``."""
+        same event for the same watch unless ``fresh`` (then a new one, the caller's own)."""
         key = (kind, a, b, val)
         if not fresh:
             ev = self._cache.get(key)
@@ -315,7 +315,8 @@ class Race:
         ev = simpy.Event(self.env)
         self._keys[ev] = (self._nw, key)
         self._row(kind, a, b, val, K.RX_NONE, ev)
-        self._cache[key] = ev
+        if not fresh:  # a fresh watch is its caller's own: nobody else is given it
+            self._cache[key] = ev
         return ev
 
     def forget(self, *events: simpy.Event | None) -> None:
@@ -337,10 +338,11 @@ class Race:
         """Event: rider ``i`` reaches ``m_to_go`` metres to go."""
         return self._watch(K.W_RIDER_MARK, i, -1, self.race_m - m_to_go)
 
-    def breakaway(self, gap_m: float) -> simpy.Event:
+    def breakaway(self, gap_m: float, fresh: bool = False) -> simpy.Event:
         """Event, after the derny has left: the leader is ``gap_m`` clear of the next rider.
-        Its value is the leader's index."""
-        return self._watch(K.W_BREAK, -1, -1, gap_m)
+        Its value is the leader's index.  ``fresh``: a watch of the caller's own (one it may
+        :meth:`forget` without taking it from another process)."""
+        return self._watch(K.W_BREAK, -1, -1, gap_m, fresh)
 
     def passed(self, a: int, b: int, margin_m: float) -> simpy.Event:
         """Event: rider ``a``'s front wheel is ``margin_m`` ahead of rider ``b``'s."""

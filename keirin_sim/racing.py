@@ -107,7 +107,7 @@ def _racer(race: Race, i: int, tac: Tactic, mine: list[Any]) -> Generator[Any, A
     scripted = tac.hesitation_s is not None
     # the scripted wait starts when a rival is clear by gap_trigger_m; the waiting game's
     # tolerance is set when the attack comes (below)
-    brk: Any = race.breakaway(tac.gap_trigger_m) if scripted else None
+    brk: Any = race.breakaway(tac.gap_trigger_m, fresh=True) if scripted else None
     mine.append(brk)
     timer: Any = None
     coming: Any = None  # a rival launched from behind comes alongside
@@ -137,7 +137,7 @@ def _racer(race: Race, i: int, tac: Tactic, mine: list[Any]) -> Generator[Any, A
                 # an attack far out: the waiting game, with a tolerance that shrinks with the
                 # distance left
                 share = min(1.0, race.m_to_go(i) / pull_off) if pull_off > 0 else 1.0
-                brk = race.breakaway(max(tow * share, tac.gap_trigger_m))
+                brk = race.breakaway(max(tow * share, tac.gap_trigger_m), fresh=True)
                 mine.append(brk)
             if gap_open and not late and not scripted and not race.chase_started.triggered:
                 # closing the gap would tow the others up to him: the rider nearest rides
@@ -235,13 +235,13 @@ def _racer(race: Race, i: int, tac: Tactic, mine: list[Any]) -> Generator[Any, A
                 mine.append(caught)
                 continue
             round_wait = True
-            brk = race.breakaway(tow + ROUND_M * behind)
+            brk = race.breakaway(tow + ROUND_M * behind, fresh=True)
             mine.append(brk)
 
 
 def _chase(race: Race, i: int, tac: Tactic) -> tuple[int, Any]:
     """Rider ``i`` chases the leader on the road: the leader, and the event of the chase
-    closing to a metre behind its back wheel."""
+    closing to a metre behind its back wheel (watches of this rider's own: see ``forget``)."""
     quarry = race.places()[0]
     race.chase(i, tac.chase_effort)
     return quarry, race.passed(i, quarry, -(race.bike_length + 1.0))
