@@ -241,7 +241,7 @@ def _racer(race: Race, i: int, tac: Tactic, mine: list[Any]) -> Generator[Any, A
 
 def _chase(race: Race, i: int, tac: Tactic) -> tuple[int, Any]:
     """Rider ``i`` chases the leader on the road: the leader, and the event of the chase
-    closing to a metre behind its back wheel (watches of this rider's own: see ``forget``)."""
+    closing to a metre behind its back wheel (a watch only this rider asks for: ``forget``)."""
     quarry = race.places()[0]
     race.chase(i, tac.chase_effort)
     return quarry, race.passed(i, quarry, -(race.bike_length + 1.0))
