@@ -555,10 +555,6 @@ class Race:
         """Daylight (m) between rider ``j``'s back wheel and rider ``i``'s front wheel."""
         return self.S.item(j, K.SX) - self.S.item(i, K.SX) - self.bike_length
 
-    def cap_speed(self, i: int, kmh: float) -> None:
-        """Rider ``i`` rides no faster than ``kmh`` (until it takes a wheel or goes)."""
-        self.C[i, K.CT_VCAP] = kmh / 3.6
-
     def sit_on(self, i: int, j: int) -> None:
         """Rider ``i``, on an effort, eases onto rider ``j``'s wheel and follows it."""
         if self.C.item(i, K.CT_MODE) == K.MODE_DONE:

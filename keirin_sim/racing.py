@@ -154,26 +154,14 @@ def _racer(race: Race, i: int, tac: Tactic, mine: list[Any]) -> Generator[Any, A
             race.launch(i, 1.0, "launch")
             return
         seen = len(race.launches)
-        waits = [race.next_launch]
         # the wheel this rider holds is let go by the rider ahead of it: a gap opens
         was = dropped
         dropped = _wheel_dropped(race, i) if race.launches and caught is None else None
-        if was is not None and was is not dropped:
+        if dropped is not was:
             race.forget(was)
-        mine.append(dropped)
-        if dropped is not None:
-            waits.append(dropped)
-        if coming is not None:
-            waits.append(coming)
-        if caught is not None:
-            waits.append(caught)
-        if own is not None:
-            waits.append(own)
-        if brk is not None:
-            waits.append(brk)
-        if timer is not None:
-            waits.append(timer)
-        yield first_of(env, waits)
+            mine.append(dropped)
+        waits = (race.next_launch, dropped, coming, caught, own, brk, timer)
+        yield first_of(env, [ev for ev in waits if ev is not None])
         if race.launched(i) or race.finished_rider(i):
             return
         if own is not None and own.triggered:
