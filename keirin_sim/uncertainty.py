@@ -6,6 +6,8 @@ A scenario may declare what is uncertain in an ``[uncertainty]`` section::
 
     [uncertainty]
     start_order = "lot"                                  # positions drawn by lot (UCI 3.2.138)
+    # or, where only some positions are published:
+    # start_order = {lot = ["A", "B", "C"]}              # these three swap the places they hold
     air_density = {dist = "uniform", low = 1.15, high = 1.20}
 
     [uncertainty.all]                                    # every rider, one draw each
@@ -93,6 +95,9 @@ class Uncertainty:
 
     specs: tuple[tuple[str, str, Dist, str], ...] = ()
     start_order: str = "fixed"
+    #: with ``start_order = {lot = [...]}``: the riders whose positions are drawn among the
+    #: places they hold in the file (the others keep theirs)
+    lot_among: tuple[str, ...] = ()
 
 
 def _err(src: str, key: str, msg: str) -> ScenarioError:
@@ -171,12 +176,22 @@ def parse_uncertainty(
     names = scenario.names
     specs: list[tuple[str, str, Dist, str]] = []
     start_order = "fixed"
+    lot_among: tuple[str, ...] = ()
     for k, v in raw.items():
         key = f"uncertainty.{k}"
         if k == "start_order":
-            if v not in START_ORDERS:
-                raise _err(src, key, f"{v!r} is not one of {', '.join(map(repr, START_ORDERS))}")
-            start_order = v
+            if isinstance(v, Mapping):
+                lot_among = _partial_lot(src, key, v, names)
+                start_order = "lot"
+            elif v not in START_ORDERS:
+                raise _err(
+                    src,
+                    key,
+                    f"{v!r} is not one of {', '.join(map(repr, START_ORDERS))} "
+                    'or {lot = ["rider", ...]}',
+                )
+            else:
+                start_order = v
         elif k in TOP_UNCERTAIN:
             specs.append(("", k, _parse_dist(src, key, v, False), key))
         elif k in ("field", "all") or k in names:
@@ -201,10 +216,26 @@ def parse_uncertainty(
                 f"unknown key (known: start_order, {', '.join(TOP_UNCERTAIN)}, "
                 "field, all, or a rider's name)",
             )
-    unc = Uncertainty(tuple(specs), start_order)
+    unc = Uncertainty(tuple(specs), start_order, lot_among)
     if check:
         _build_plan(scenario, unc)  # nominal values, bounds and spreads of this scenario
     return unc
+
+
+def _partial_lot(src: str, key: str, v: Mapping[str, Any], names: list[str]) -> tuple[str, ...]:
+    """``{lot = ["A", "B"...]}``: at least two distinct riders of the scenario."""
+    extra = [k for k in v if k != "lot"]
+    if extra:
+        raise _err(src, f"{key}.{extra[0]}", 'unknown key (known: lot = ["rider", ...])')
+    among = v.get("lot")
+    if not isinstance(among, list) or len(among) < 2:
+        raise _err(src, f"{key}.lot", f"must list two or more riders, got {among!r}")
+    for n in among:
+        if n not in names:
+            raise _err(src, f"{key}.lot", f"{n!r} is not one of the riders")
+    if len(set(among)) < len(among):
+        raise _err(src, f"{key}.lot", "a rider is given twice")
+    return tuple(among)
 
 
 # --- sampling plan ---------------------------------------------------------------------------
@@ -230,6 +261,8 @@ class _Plan:
     top: tuple[tuple[str, int], ...]
     lot: bool
     n_riders: int
+    #: scenario positions whose riders are drawn among themselves; empty: all (a full lot)
+    lot_slots: tuple[int, ...] = ()
     #: per rider with both uncertain: (cp column, pmax column); such pairs are redrawn
     cp_pmax: tuple[tuple[int, int], ...] = ()
 
@@ -467,5 +500,6 @@ def _build_plan(
         top=tuple((c["fld"], k) for k, c in enumerate(cols) if c["kind"] == "top"),
         lot=unc.start_order == "lot",
         n_riders=len(names),
+        lot_slots=tuple(sorted(names.index(n) for n in unc.lot_among)),
         cp_pmax=_cp_pmax_pairs(src, cols, names),
     )

@@ -166,6 +166,21 @@ def test_a_single_run_replays_exactly_as_in_the_batch(sc, batch):
     assert (hes.sub(hes.iloc[:, 0], axis=0).abs().to_numpy() < 1e-9).all()
 
 
+def test_a_partial_lot_draws_only_the_named_riders_among_their_own_places(tokyo):
+    among = ["Maximilian Levy", "Harrie Lavreysen", "Azizulhasni Awang"]
+    s = with_uncertainty(tokyo, {"start_order": {"lot": among}})
+    df = run_batch(s, 60, 3, workers=1).df
+    places = {n: k + 1 for k, n in enumerate(tokyo.names)}
+    for n in tokyo.names:
+        drawn = set(df[f"start.{n}"])
+        if n in among:  # each of them in each of their places, and only there
+            assert drawn == {places[m] for m in among}
+        else:
+            assert drawn == {places[n]}
+    row = df.iloc[7]
+    assert sample_run(s, 3, 7).names == sorted(tokyo.names, key=lambda n: row[f"start.{n}"])
+
+
 def test_cli_run_replays_one_run_of_a_batch(capsys):
     df = run_batch(TOKYO_FILE, 6, 11, workers=1).df
     rc, out, err = run_cli(capsys, "run", TOKYO_FILE, "--mc-seed", 11, "--mc-run", 4, "--json")
@@ -251,6 +266,13 @@ BAD = [
     ({"Jason Kenny": {"pmax_w": 60}}, "uncertainty.Jason Kenny.pmax_w", "must be a table like"),
     ({"field": "fast"}, "uncertainty.field", "must be a table"),
     ({"start_order": "random"}, "uncertainty.start_order", "not one of"),
+    ({"start_order": {"lot": ["Jason Kenny"]}}, "uncertainty.start_order.lot", "two or more"),
+    (
+        {"start_order": {"lot": ["Jason Kenny", "Jason Keny"]}},
+        "uncertainty.start_order.lot",
+        "not one of the riders",
+    ),
+    ({"start_order": {"draw": ["Jason Kenny"]}}, "uncertainty.start_order.draw", "unknown key"),
     ({"hesitation_s": {"dist": "normal", "sd": 1}}, "uncertainty.hesitation_s", "unknown key"),
     (
         {"Jason Kenny": {"attack_m_to_go": {"dist": "normal", "sd": 50}}},

@@ -53,7 +53,11 @@ def _sample(
             Z[k] = g.standard_normal(nn)
         if nu:
             U[k] = g.random(nu)
-        if P is not None:
+        if P is not None and plan.lot_slots:  # a partial lot: the others keep their places
+            slots = np.array(plan.lot_slots)
+            P[k] = np.arange(n)
+            P[k][slots] = slots[g.permutation(len(slots))]
+        elif P is not None:
             P[k] = g.permutation(n)
         seeds.append(int(g.integers(2**62)))
         gens.append(g)

@@ -312,6 +312,8 @@ def _fingerprint(job: _Job) -> str:
         for a in (pt.plan.lo, pt.plan.hi, pt.plan.mu, pt.plan.sd, pt.plan.ulo, pt.plan.uw):
             h.update(a.tobytes())
         h.update(repr(pt.plan.lot).encode())
+        if pt.plan.lot_slots:
+            h.update(repr(pt.plan.lot_slots).encode())
     return h.hexdigest()
 
 
