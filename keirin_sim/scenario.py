@@ -26,6 +26,7 @@ from .rider import Rider
 from .tactics import KINDS as KINDS
 from .tactics import ROLES as ROLES
 from .tactics import Tactic
+from .timetrial import SEA_LEVEL_AIR_DENSITY
 from .track import Track
 from .uncertainty import parse_uncertainty
 from .validation import (
@@ -242,14 +243,16 @@ def _rider_from(
         t200 is None
         and sex in SEXES
         and "kilo_s" not in results
+        and "times_air_density" not in results
         and not any(k in vals for k in CALIBRATED_FIELDS)
     ):
         # nothing published and nothing set by hand: the default elite rider of its sex
         t200 = vals["flying_200_s"] = PROFILES[sex].flying_200_s
     if t200 is None:
-        if "kilo_s" in results:  # (a sex alone is harmless beside hand-set physiology)
-            where = pre if "kilo_s" in own_results else "rider_defaults"
-            raise _fail(src, f"{where}.kilo_s", "needs flying_200_s beside it")
+        for k in ("kilo_s", "times_air_density"):  # (a sex alone is harmless beside
+            if k in results:  # hand-set physiology)
+                where = pre if k in own_results else "rider_defaults"
+                raise _fail(src, f"{where}.{k}", "needs flying_200_s beside it")
         return Rider(name=name, **vals)
     for k in CALIBRATED_FIELDS:
         if k in vals:
@@ -266,6 +269,7 @@ def _rider_from(
             vals.get("mass_kg"),
             sex,
             development_m=vals.get("development_m"),
+            air_density=results.get("times_air_density", SEA_LEVEL_AIR_DENSITY),
         )
     except CalibrationError as exc:
         raise _fail(src, f"{pre}.flying_200_s", str(exc)) from None

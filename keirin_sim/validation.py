@@ -14,6 +14,7 @@ import unicodedata
 from typing import Any
 
 from .derny import Derny
+from .moves import WINNING_MOVES
 from .rider import MASS_BOUNDS_KG, PMAX_BOUNDS_W, Rider
 from .tactics import KINDS, ROLES, Tactic
 from .track import Track
@@ -38,7 +39,12 @@ RIDER_BOUNDS: dict[str, tuple[float, float]] = {
 }
 #: A rider's published results the loader calibrates its physiology from (calibration.py),
 #: besides ``flying_200_s`` (a rider field, so form on the day can be drawn).
-RESULT_BOUNDS: dict[str, tuple[float, float]] = {"kilo_s": (52.0, 80.0)}
+#: ``times_air_density``: the air density (kg/m^3) the rider's times were ridden at (default the
+#: warm sea-level 1.17 of timetrial.py), for times set at altitude.
+RESULT_BOUNDS: dict[str, tuple[float, float]] = {
+    "kilo_s": (52.0, 80.0),
+    "times_air_density": (0.9, 1.4),
+}
 RESULT_TYPES: dict[str, type | tuple[type, ...]] = {"sex": str}
 #: Physiology a calibrated rider takes from its results: not to be set beside them.
 CALIBRATED_FIELDS = ("pmax_w", "cp_w", "w_prime_j", "cda_m2", "cadence_opt_rpm")
@@ -312,6 +318,11 @@ def check_reference(src: str, ref: Any, names: list[str]) -> dict[str, Any]:
             _number(src, key, v, 0.0, inf)
         elif k == "hesitation_s":
             _number(src, key, v, 0.0, 60.0)
+        elif k == "winner_last_200m_s":
+            _number(src, key, v, 8.0, 20.0)
+        elif k == "winning_move":
+            if v not in WINNING_MOVES:
+                raise _fail(src, key, f"{v!r} is not one of {', '.join(WINNING_MOVES)}")
         elif k == "lead_at_two_laps_m":
             if isinstance(v, list):
                 if len(v) != 2:

@@ -122,3 +122,32 @@ def test_a_rider_given_nothing_is_the_default_elite_rider_of_its_sex():
     assert a.source == "calibrated" and a.flying_200_s == PROFILES["men"].flying_200_s
     assert b.source == "calibrated" and b.flying_200_s == PROFILES["women"].flying_200_s
     assert c.source == "hand-set" and c.pmax_w == 2000.0
+
+
+def test_times_set_in_thinner_air_make_a_weaker_rider():
+    """The same flying 200 m ridden at altitude needs less power: the scenario calibrates from
+    the air the time was set in (``times_air_density``)."""
+    from keirin_sim.scenario import ScenarioError, parse_scenario
+
+    sc = parse_scenario(
+        {
+            "name": "x",
+            "riders": [
+                {"name": "A", "flying_200_s": 9.3},
+                {"name": "B", "flying_200_s": 9.3, "times_air_density": 1.09},
+            ],
+        }
+    )
+    a, b = (e.rider for e in sc.riders)
+    assert b.pmax_w < a.pmax_w
+    assert b.pmax_w == pytest.approx(calibrate(9.3, air_density=1.09).rider.pmax_w)
+    with pytest.raises(ScenarioError, match=r"riders\[0\]\.times_air_density: needs flying"):
+        parse_scenario(
+            {
+                "name": "x",
+                "riders": [
+                    {"name": "A", "pmax_w": 2000.0, "times_air_density": 1.1},
+                    {"name": "B"},
+                ],
+            }
+        )

@@ -399,6 +399,8 @@ def test_directory_bom_and_non_utf8(tmp_path):
         ({"hesitation_s": 61.0}, "reference.hesitation_s", "outside"),
         ({"hesitation_s": "long"}, "reference.hesitation_s", "number"),
         ({"winning_margin_s": -0.1}, "reference.winning_margin_s", "outside"),
+        ({"winner_last_200m_s": 3.0}, "reference.winner_last_200m_s", "outside"),
+        ({"winning_move": "sashi"}, "reference.winning_move", "not one of"),
         ({"winning_margin_s": float("inf")}, "reference.winning_margin_s", "finite"),
         ({"winning_margin_s": True}, "reference.winning_margin_s", "number"),
         ({"lead_at_two_laps_m": [80.0, 62.5]}, "reference.lead_at_two_laps_m", "above high"),
