@@ -5,7 +5,8 @@ lap marks and the event log (or one JSON object with ``--json``), and can write 
 the speed/power chart and the traces.
 
 Each command lives in a module of this package (``run``, ``batch``: mc and sweep,
-``analysis``: catch and compare, ``timetrial``: tt and calibrate) with an
+``analysis``: catch and compare, ``timetrial``: tt and calibrate, ``validate``: the model
+against real finals) with an
 ``add_commands(subparsers)`` that adds its parsers and sets ``func``, a function of the parsed
 :class:`argparse.Namespace` returning the exit code.
 
@@ -35,7 +36,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..files import OutputError, write_atomically
 from ..scenario import ScenarioError
-from . import analysis, batch, run, timetrial
+from . import analysis, batch, run, timetrial, validate
 from .common import (
     CHART_EXTENSIONS,
     EXIT_INTERRUPTED,
@@ -54,7 +55,7 @@ from .common import (
 )
 from .run import format_events, format_lap_gaps, format_result, format_results
 
-COMMANDS = (run, batch, analysis, timetrial)
+COMMANDS = (run, batch, analysis, timetrial, validate)
 
 
 def build_parser() -> argparse.ArgumentParser:

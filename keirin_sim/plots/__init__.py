@@ -19,7 +19,8 @@ The modules, by concept:
 - :mod:`.fonts`: the font fallback list and the one warning for glyphs no font has;
 - :mod:`.race`: charts of one race (gaps behind the leader, speed / power / W' balance);
 - :mod:`.analysis`: charts of :mod:`keirin_sim.analysis` (catch, variants, attack point);
-- :mod:`.batch`: charts of Monte Carlo batches (summary, sweep heatmap).
+- :mod:`.batch`: charts of Monte Carlo batches (summary, sweep heatmap);
+- :mod:`.scorecard`: the model against real finals (``keirin-sim validate``).
 
 Adding a chart: write ``def my_chart(...) -> Figure`` in the module of its concept, start it
 with :func:`new_figure`, call :func:`lap_axis` (when x is laps to go) and :func:`style_axes`
@@ -32,6 +33,7 @@ from .analysis import attack_point_chart, catch_chart, compare_chart, variants_c
 from .batch import MC_BAR_COLOR, PARAM_LABELS, mc_summary, param_label, sweep_heatmap
 from .fonts import FALLBACK_FONTS, font_families
 from .race import gap_over_laps, gap_series, rider_paths, speed_power
+from .scorecard import scorecard_chart
 from .style import (
     CAUGHT_COLOR,
     CRITICAL_COLOR,
@@ -58,6 +60,7 @@ from .style import (
 )
 
 __all__ = [
+    "scorecard_chart",
     "CAUGHT_COLOR",
     "CRITICAL_COLOR",
     "DERNY_SHADE",
