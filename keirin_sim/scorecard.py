@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .batch import run_batch
 from .moves import WINNING_MOVES
 from .scenario import Scenario, ScenarioError, load_scenario, shipped_scenarios
 
@@ -242,6 +241,9 @@ def validate(
     """Run every real final (default: the shipped ones) as a Monte Carlo of ``runs`` races from
     ``seed`` and score it against the real result.  ``on_final`` is called with each final's
     score as it is done."""
+    # the batch code loads only when races are run: charts import this module for its types
+    from .batch import run_batch
+
     finals = real_finals(None if scenarios is None else [str(s) for s in scenarios])
     scores = []
     for sc in finals:

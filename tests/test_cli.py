@@ -80,6 +80,23 @@ def test_run_event_log_shows_a_rider_boxed_in(capsys):
     assert "is boxed in (by Rider " in events
 
 
+def test_run_prints_the_real_result_beside_the_model_s(capsys):
+    rc, out, err = run(capsys, "run", "paris2024_mens_final.toml")
+    assert rc == 0, err
+    table = out[: out.index("The real race beside")]
+    head = next(ln for ln in table.splitlines() if ln.startswith("Pos"))
+    assert head.split()[:3] == ["Pos", "Real", "Rider"]
+    real = {ln.split()[2]: ln.split()[1] for ln in table.splitlines() if ln[:3].strip().isdigit()}
+    assert real["Harrie"] == "1" and real["Matthew"] in ("2", "3") and real["Shinji"] == "-"
+    block = out[out.index("The real race beside") : out.index("Gaps at the lap marks")]
+    assert "winner" in block and "Harrie Lavreysen" in block
+    assert "0.056" in block and "9.397" in block and "from the front" in block
+    rc, out, err = run(capsys, "run", "paris2024_mens_final.toml", "--json")
+    assert json.loads(out)["reference"]["winner_last_200m_s"] == 9.397
+    rc, out, err = run(capsys, "run", "neutral_field.toml")
+    assert "Real" not in out.splitlines()[2] and "The real race" not in out
+
+
 def test_run_scenario_path_is_optional(capsys, tmp_path):
     f = tmp_path / "copy.toml"
     f.write_text(tokyo_text(), encoding="utf-8")

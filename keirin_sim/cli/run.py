@@ -7,6 +7,7 @@ import dataclasses
 import json
 import math
 import textwrap
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,9 +194,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         write_atomically(csv, result.traces.to_csv, "--traces-csv")
         written.append(csv)
     if args.json:
-        print(json.dumps(json_safe(result.to_dict()), indent=2, allow_nan=False))
+        d = result.to_dict()
+        if scenario.reference:
+            d["reference"] = scenario.reference  # the real result, beside the model's
+        print(json.dumps(json_safe(d), indent=2, allow_nan=False))
     else:
-        print(format_result(result))
+        print(format_result(result, scenario.reference))
         for w in written:
             print(f"wrote {w}")
     return EXIT_OK
@@ -206,13 +210,17 @@ def _num(v: float, fmt: str) -> str:
     return "-" if v is None or not math.isfinite(v) else format(v, fmt)
 
 
-def format_results(result: Result) -> str:
-    """The results table: position, rider, time, margin, last 200 m, top speed, peak power."""
+def format_results(result: Result, reference: Mapping[str, Any] | None = None) -> str:
+    """The results table: position, rider, time, margin, last 200 m, top speed, peak power;
+    with a ``reference`` holding the real ``finish_order``, each rider's real place too."""
+    real_order = list((reference or {}).get("finish_order") or [])
+    real = {r: str(k + 1) for k, r in enumerate(real_order)}
     rows = []
     for k, r in enumerate(result.finish_order):
         rows.append(
             [
                 str(k + 1),
+                *([real.get(r, "-")] if real else []),
                 r,
                 _num(result.finish_times[r], ".3f"),
                 "" if k == 0 else "+" + _num(result.margins[r], ".3f"),
@@ -221,8 +229,42 @@ def format_results(result: Result) -> str:
                 _num(result.peak_power_w[r], ".0f"),
             ]
         )
-    header = ["Pos", "Rider", "Time s", "Margin s", "Last 200 m s", "Top km/h", "Peak W"]
-    return table(header, rows, [True, False, True, True, True, True, True])
+    header = ["Pos", *(["Real"] if real else []), "Rider", "Time s", "Margin s"]
+    header += ["Last 200 m s", "Top km/h", "Peak W"]
+    right = [True, *([True] if real else []), False, True, True, True, True, True]
+    return table(header, rows, right)
+
+
+def format_reference(result: Result, reference: Mapping[str, Any]) -> list[str]:
+    """The real result beside the model's: winner, margin, winner's last 200 m, move."""
+    order = reference.get("finish_order")
+    if not order:
+        return []
+    st = result.story
+    model_last = None if st is None else st.winner_last_200m_s
+    model_move = None if st is None or st.winning_move is None else st.winning_move
+    rows = [["winner", order[0], result.winner]]
+    margin = result.margins.get(result.finish_order[1]) if len(result.finish_order) > 1 else None
+    if reference.get("winning_margin_s") is not None:
+        rows.append(["margin s", f"{reference['winning_margin_s']:.3f}", _num(margin, ".3f")])
+    if reference.get("winner_last_200m_s") is not None:
+        rows.append(
+            ["winner's last 200 m s", f"{reference['winner_last_200m_s']:.3f}",
+             _num(model_last, ".3f")]
+        )  # fmt: skip
+    if reference.get("winning_move") is not None:
+        rows.append(
+            [
+                "winning move",
+                reference["winning_move"].replace("_", " "),
+                "-" if model_move is None else model_move.replace("_", " "),
+            ]
+        )
+    return [
+        "The real race beside the model's (column Real above: the real place, - not placed)",
+        table(["", "Real", "Model"], rows, [False, True, True]),
+        "",
+    ]
 
 
 def format_lap_gaps(result: Result) -> str:
@@ -349,8 +391,9 @@ def format_riders(result: Result) -> list[str]:
     return out
 
 
-def format_result(result: Result) -> str:
-    """Everything ``keirin-sim run`` prints without ``--json``."""
+def format_result(result: Result, reference: Mapping[str, Any] | None = None) -> str:
+    """Everything ``keirin-sim run`` prints without ``--json``; with the scenario's
+    ``[reference]``, the real result beside the model's."""
     laps = result.race_m / result.lap_m
     head = (
         f"{result.scenario}: {result.race_m:g} m, {laps:g} laps of {result.lap_m:g} m, "
@@ -362,8 +405,9 @@ def format_result(result: Result) -> str:
         [
             head,
             "",
-            format_results(result),
+            format_results(result, reference),
             "",
+            *format_reference(result, reference or {}),
             "Gaps at the lap marks (metres behind the leader there, seconds later at the mark)",
             format_lap_gaps(result),
             "",

@@ -8,9 +8,9 @@ import math
 import sys
 import warnings
 
-from ..batch import BatchError, BatchInterrupted, run_batch
+from ..batch import BatchError, BatchInterrupted
 from ..batch.executors import TooManyWorkersWarning, _import_dask
-from ..scorecard import LAST_200M_TOLERANCE, FinalScore, Scorecard, real_finals, score_final
+from ..scorecard import LAST_200M_TOLERANCE, FinalScore, Scorecard, validate
 from .batch import _cli_error, _fmt_table, _note
 from .common import CHART_EXTENSIONS, CliError, check_output, nonneg_int, pos_int
 
@@ -64,34 +64,26 @@ def cmd_validate(args: argparse.Namespace) -> int:
             _import_dask()
         except BatchError as e:
             raise CliError(str(e).replace("keirin-sim:", "keirin-sim validate:", 1)) from None
-    finals = real_finals(args.scenarios or None)  # every file checked before any race
-    if not finals:
-        raise CliError("keirin-sim validate: SCENARIO: no real final to score")
-    scores: list[FinalScore] = []
     with warnings.catch_warnings():
         warnings.simplefilter("always", TooManyWorkersWarning)
         warnings.showwarning = _note
-        for sc in finals:
-            try:
-                b = run_batch(
-                    sc,
-                    args.runs,
-                    args.seed,
-                    workers=args.workers,
-                    scheduler=args.scheduler,
-                    progress=sys.stderr.isatty() and not args.json,
-                )
-            except BatchError as e:
-                raise _cli_error(e, "validate") from None
-            except BatchInterrupted as e:
-                why = e.reason + (f" ({e.detail})" if e.detail else "")
-                print(f"keirin-sim validate: {why}: {sc.source} not finished", file=sys.stderr)
-                return e.exit_code
-            try:
-                scores.append(score_final(sc, b.df))
-            except ValueError as e:
-                raise CliError(str(e)) from None
-    card = Scorecard(tuple(scores), args.seed, args.runs)
+        try:
+            card = validate(
+                args.scenarios or None,
+                args.runs,
+                args.seed,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=sys.stderr.isatty() and not args.json,
+            )
+        except BatchError as e:
+            raise _cli_error(e, "validate") from None
+        except BatchInterrupted as e:
+            why = e.reason + (f" ({e.detail})" if e.detail else "")
+            print(f"keirin-sim validate: {why}: {e.done} of {e.total} runs done", file=sys.stderr)
+            return e.exit_code
+        except ValueError as e:  # a final none of whose races finished: one line
+            raise CliError(str(e)) from None
     if plot is not None:
         from .. import plots  # matplotlib: loaded only when a chart is asked for
 
