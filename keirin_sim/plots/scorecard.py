@@ -45,7 +45,7 @@ def scorecard_chart(card: Scorecard) -> Figure:
         ax.set_xlim(0.0, 105.0)
         style_axes(
             ax,
-            title=f"{_short(f.name)}: real winner model's no. {f.rank_real_winner}",
+            title=f"{_short(f.name)}: the real winner is the model's no. {f.rank_real_winner}",
             xlabel="model win probability (%)" if k == n - 1 else None,
         )
         ax.title.set_fontsize(10)
@@ -55,7 +55,7 @@ def scorecard_chart(card: Scorecard) -> Figure:
         card,
         "winner_last_200m_s",
         "s (bar: p10-p90, dot: median, star: real)",
-        "Winner's last 200 m (ticks: real +- 3 %)",
+        "Winner's last 200 m (ticks: +-3 %)",
         band=LAST_200M_TOLERANCE,
     )
     _ranges(
