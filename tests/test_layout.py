@@ -147,3 +147,15 @@ def test_no_module_over_800_lines():
         and name.rsplit(".", 1)[-1] not in EXEMPT
     }
     assert long == {}, f"split these by concept: {long}"
+
+
+def test_every_subpackage_is_installed():
+    """``pip install .`` (not editable) ships every package of keirin_sim: pyproject.toml lists
+    them one by one, so a new subpackage must be added there."""
+    from keirin_sim.scenario import tomllib
+
+    listed = set(
+        tomllib.loads((PKG.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    found = {module_name(p.parent / "__init__.py") for p in PKG.rglob("__init__.py")}
+    assert found | {"keirin_sim.scenarios"} == listed
