@@ -6,7 +6,7 @@ the speed/power chart and the traces.
 
 Each command lives in a module of this package (``run``, ``batch``: mc and sweep,
 ``analysis``: catch and compare, ``timetrial``: tt and calibrate, ``validate``: the model
-against real finals) with an
+against real finals, ``sensitivity``: what an answer hangs on) with an
 ``add_commands(subparsers)`` that adds its parsers and sets ``func``, a function of the parsed
 :class:`argparse.Namespace` returning the exit code.
 
@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..files import OutputError, write_atomically
 from ..scenario import ScenarioError
-from . import analysis, batch, run, timetrial, validate
+from . import analysis, batch, run, sensitivity, timetrial, validate
 from .common import (
     CHART_EXTENSIONS,
     EXIT_INTERRUPTED,
@@ -55,7 +55,7 @@ from .common import (
 )
 from .run import format_events, format_lap_gaps, format_result, format_results
 
-COMMANDS = (run, batch, analysis, timetrial, validate)
+COMMANDS = (run, batch, analysis, sensitivity, timetrial, validate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import TYPE_CHECKING, Any
 
 from ..analysis import (
@@ -18,6 +19,9 @@ from ..analysis import (
     critical_hesitation,
     parse_range,
 )
+from ..bands import catch_band, compare_band, with_band
+from ..batch import BatchError
+from ..batch.executors import _import_dask
 from .common import (
     CHART_EXTENSIONS,
     EXIT_OK,
@@ -27,6 +31,8 @@ from .common import (
     check_output,
     json_safe,
     load_or_fail,
+    nonneg_int,
+    pos_int,
     table,
 )
 
@@ -64,22 +70,35 @@ def cmd_catch(args: argparse.Namespace) -> int:
     if hi <= lo:  # one value: bracket the flip over the default range
         lo, hi = min(lo, 0.0), max(hi, 15.0)
     crit = critical_hesitation(sc, args.attacker, lo, hi, tol=args.tol, at=args.at)
+    ex = _band_args(args)
+    band = None
+    sentence = crit.sentence
+    if args.runs is not None:
+        try:
+            band = catch_band(sc, args.runs, args.seed, args.attacker, lo, hi, args.tol, **ex)
+        except BatchError as e:
+            raise CliError(str(e)) from None
+        sentence = with_band(crit.sentence, band, crit.hesitation_s)
     if plot is not None:
         from .. import plots  # matplotlib: loaded only when a chart is asked for
 
-        plots.save(plots.catch_chart(analysis, crit), plot)
+        b = None if band is None else band.to_dict()
+        fig = plots.catch_chart(analysis, crit, band=b, sentence=sentence)
+        plots.save(fig, plot)
     if args.json:
         c = crit.to_dict()
         out = {
             "scenario": analysis.scenario,
             "attacker": analysis.attacker,
             "critical_hesitation_s": c["critical_hesitation_s"],
-            "sentence": crit.sentence,
+            "sentence": sentence,
             "reference_hesitation_s": analysis.reference_hesitation_s,
             "at_hesitation_s": crit.at_s,
             "catch_m_to_go_at": c["catch_m_to_go_at"],
             "rows": [r.to_dict() for r in analysis.rows],
         }
+        if band is not None:
+            out["critical_hesitation_band"] = band.to_dict()
         print(json.dumps(json_safe(out), indent=2, allow_nan=False))
         return EXIT_OK
     print(
@@ -107,7 +126,16 @@ def cmd_catch(args: argparse.Namespace) -> int:
             f"Critical hesitation: {crit.hesitation_s:.2f} s (bisection between {crit.lo:g} "
             f"and {crit.hi:g} s, to {crit.tol:g} s; {crit.evaluations} replays)"
         )
-    print(crit.sentence)
+    if band is not None:
+        b, cb = band.band, band.catch_band
+        print(
+            f"Over {band.runs} races drawn from the scenario's [uncertainty] (seed {band.seed}): "
+            f"critical hesitation median {_fmt(b['median'], '.2f')} s, 5-95 % "
+            f"{_fmt(b['p5'], '.2f')}-{_fmt(b['p95'], '.2f')} s; catch point at the "
+            f"sentence's hesitation median {_fmt(cb['median'], '.0f')} m to go, 5-95 % "
+            f"{_fmt(cb['p5'], '.0f')}-{_fmt(cb['p95'], '.0f')} m"
+        )
+    print(sentence)
     if plot is not None:
         print(f"wrote {plot}")
     return EXIT_OK
@@ -118,8 +146,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     plot = _outputs(args)
     ds = _range(args.sweep, "--sweep", "compare") if args.sweep is not None else None
     sc = _load(args.scenario, DEFAULT_COMPARE_SCENARIO)
+    ex = _band_args(args)
     comp = compare_variants(sc, args.rider)
     sweep = attack_point_sweep(sc, comp.rider, ds) if ds is not None else None
+    bands = None
+    if args.runs is not None:
+        try:
+            _, bands = compare_band(sc, args.runs, args.seed, comp.rider, **ex)
+        except BatchError as e:
+            raise CliError(str(e)) from None
     if plot is not None:
         from .. import plots  # matplotlib: loaded only when a chart is asked for
 
@@ -128,6 +163,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         out = comp.to_dict()
         if sweep is not None:
             out["sweep"] = sweep.to_dict()
+        if bands is not None:
+            out["band"] = {"runs": args.runs, "seed": args.seed}
+            out["band"]["variants"] = [b.to_dict() for b in bands]
         print(json.dumps(json_safe(out), indent=2, allow_nan=False))
         return EXIT_OK
     print(f"{comp.scenario}: {comp.rider}, one tactic per variant against the same field")
@@ -148,6 +186,27 @@ def cmd_compare(args: argparse.Namespace) -> int:
             d = dict(r.gap_over_laps)
             rows.append([r.name, *(_fmt(d.get(k), "+.1f") for k in laps)])
         print(table(head, rows, [False, *([True] * len(laps))]))
+    if bands is not None:
+        print()
+        print(
+            f"Over {args.runs} races drawn from the scenario's [uncertainty] (seed {args.seed}): "
+            f"{comp.rider}'s odds with each tactic"
+        )
+        head = ["Variant", "Win", "95 % CI", "Margin s, median", "5-95 %"]
+        rows = []
+        for b in bands:
+            d = b.to_dict()
+            m = d["margin_s"]
+            rows.append(
+                [
+                    b.name,
+                    f"{100 * b.win_probability:.0f} %",
+                    f"{100 * d['win_ci95'][0]:.0f}-{100 * d['win_ci95'][1]:.0f} %",
+                    _fmt(m["median"], "+.3f"),
+                    f"{_fmt(m['p5'], '+.3f')} to {_fmt(m['p95'], '+.3f')}",
+                ]
+            )
+        print(table(head, rows, [False, True, True, True, True]))
     if sweep is not None:
         print()
         print(f"Attack-point sweep: {sweep.rider} goes all out at each distance to go")
@@ -206,6 +265,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--plot", metavar="FILE", help="write the catch chart (.png, .svg or .pdf)")
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    _band_options(p, "the critical hesitation")
     p.set_defaults(func=cmd_catch)
 
     q = subparsers.add_parser(
@@ -226,4 +286,54 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--plot", metavar="FILE", help="write the comparison chart (.png/.svg/.pdf)")
     q.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
+    _band_options(q, "each variant's win probability and margin")
     q.set_defaults(func=cmd_compare)
+
+
+def _band_options(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--runs",
+        type=pos_int,
+        metavar="N",
+        help=f"also repeat {what} over N races drawn from the scenario's [uncertainty] "
+        "(the streams of keirin-sim mc) and give the 5-95 %% band",
+    )
+    p.add_argument(
+        "--seed",
+        type=nonneg_int,
+        default=0,
+        metavar="S",
+        help="seed of the drawn races (default 0)",
+    )
+    p.add_argument(
+        "--workers",
+        type=pos_int,
+        metavar="N",
+        help="local worker processes for --runs (default: all cores; 1 = no pool)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run --runs on a Dask distributed cluster (pip install 'keirin-sim[dask]')",
+    )
+
+
+def _band_args(args: argparse.Namespace) -> dict[str, Any]:
+    """The executor arguments of --runs, checked (one line each)."""
+    if args.runs is None:
+        for opt in ("workers", "scheduler"):
+            if getattr(args, opt) is not None:
+                raise CliError(f"{PROG} {args.command}: --{opt}: needs --runs N as well")
+        return {}
+    if args.workers is not None and args.scheduler is not None:
+        raise CliError(f"{PROG} {args.command}: --scheduler: cannot be combined with --workers")
+    if args.scheduler is not None:
+        try:
+            _import_dask()
+        except BatchError as e:
+            raise CliError(str(e).replace("keirin-sim:", f"{PROG} {args.command}:", 1)) from None
+    return {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "progress": sys.stderr.isatty() and not args.json,
+    }

@@ -20,7 +20,8 @@ The modules, by concept:
 - :mod:`.race`: charts of one race (gaps behind the leader, speed / power / W' balance);
 - :mod:`.analysis`: charts of :mod:`keirin_sim.analysis` (catch, variants, attack point);
 - :mod:`.batch`: charts of Monte Carlo batches (summary, sweep heatmap);
-- :mod:`.scorecard`: the model against real finals (``keirin-sim validate``).
+- :mod:`.scorecard`: the model against real finals (``keirin-sim validate``);
+- :mod:`.animation`: the race as an animation (GIF, HTML, MP4, a notebook player).
 
 Adding a chart: write ``def my_chart(...) -> Figure`` in the module of its concept, start it
 with :func:`new_figure`, call :func:`lap_axis` (when x is laps to go) and :func:`style_axes`
@@ -30,10 +31,12 @@ on each axes, return the figure, and re-export it here.
 from __future__ import annotations
 
 from .analysis import attack_point_chart, catch_chart, compare_chart, variants_chart
+from .animation import animate, animation_player, mp4_available
 from .batch import MC_BAR_COLOR, PARAM_LABELS, mc_summary, param_label, sweep_heatmap
 from .fonts import FALLBACK_FONTS, font_families
 from .race import gap_over_laps, gap_series, rider_paths, speed_power
 from .scorecard import scorecard_chart
+from .sensitivity import sensitivity_chart
 from .style import (
     CAUGHT_COLOR,
     CRITICAL_COLOR,
@@ -61,6 +64,7 @@ from .style import (
 
 __all__ = [
     "scorecard_chart",
+    "sensitivity_chart",
     "CAUGHT_COLOR",
     "CRITICAL_COLOR",
     "DERNY_SHADE",
@@ -78,6 +82,8 @@ __all__ = [
     "PULL_OFF_COLOR",
     "REFERENCE_COLOR",
     "KeirinFigure",
+    "animate",
+    "animation_player",
     "attack_point_chart",
     "catch_chart",
     "check_riders",
@@ -87,6 +93,7 @@ __all__ = [
     "gap_series",
     "lap_axis",
     "mc_summary",
+    "mp4_available",
     "new_figure",
     "param_label",
     "race_axis",

@@ -3,7 +3,8 @@ over laps, the attack-point sweep."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -30,7 +31,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..analysis import AttackPointSweep, CatchAnalysis, CriticalHesitation, VariantComparison
 
 
-def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = None) -> Figure:
+def catch_chart(
+    analysis: CatchAnalysis,
+    critical: CriticalHesitation | None = None,
+    band: Mapping[str, Any] | None = None,
+    sentence: str | None = None,
+) -> Figure:
     """Where the field catches the attacker, against its hesitation (top), and the attacker's
     margin (bottom).
 
@@ -40,6 +46,10 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
     (the catch falls on the line) and the real race's hesitation are marked; the lap marks are
     labelled on the right.  Bottom: his signed
     margin (positive = won by, negative = behind the winner).
+
+    ``band`` (``CatchBand.to_dict()`` of :mod:`keirin_sim.bands`: ``p5``, ``p95``, ``median``,
+    ``runs``) shades the 5-95 % band of the critical hesitation over plausible races;
+    ``sentence`` replaces the critical hesitation's own above the chart.
     """
     import textwrap
 
@@ -110,13 +120,24 @@ def catch_chart(analysis: CatchAnalysis, critical: CriticalHesitation | None = N
             ha="right" if left else "left", va="top", fontsize=9, color=color,
             fontweight="bold",
         )  # fmt: skip
+    if band is not None and band.get("p5") is not None and band.get("p95") is not None:
+        for a in (ax, axm):
+            a.axvspan(band["p5"], band["p95"], color=CRITICAL_COLOR, alpha=0.10, linewidth=0,
+                      zorder=0)  # fmt: skip
+        ax.plot([], [], color=CRITICAL_COLOR, alpha=0.25, linewidth=8,
+                label=f"critical, 90 % of {band['runs']} plausible races")  # fmt: skip
+        if band.get("median") is not None:
+            for a in (ax, axm):
+                a.axvline(band["median"], color=CRITICAL_COLOR, linestyle="--", linewidth=1.0,
+                          alpha=0.6, zorder=2)  # fmt: skip
     title = f"Where the field catches {analysis.attacker}, against its hesitation"
     style_axes(ax, title=title, ylabel="catch point (m to go)")
     # outside the lap-mark labels on the right (constrained layout keeps room for it)
     fig.legend(*ax.get_legend_handles_labels(), loc="outside right upper", frameon=False,
                fontsize=9)  # fmt: skip
-    if critical is not None and critical.sentence:
-        text = textwrap.fill(critical.sentence, 88)
+    told = sentence if sentence is not None else (critical.sentence if critical else "")
+    if told:
+        text = textwrap.fill(told, 88)
         ax.text(
             0.0, 1.02, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=9.5,
             color="#333333",

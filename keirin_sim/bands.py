@@ -1,0 +1,243 @@
+"""How sure is a counterfactual: the critical hesitation and the tactic comparison repeated
+over races drawn from the scenario's ``[uncertainty]``.
+
+Run ``i`` is the race of run ``i`` of a Monte Carlo batch with the same seed
+(:func:`keirin_sim.batch.sample_run`: the same inputs, start order and riders' choices on the
+day), so any single draw can be replayed with ``keirin-sim run --mc-seed S --mc-run I``.  The
+runs go to the batch executors (:func:`keirin_sim.batch.tasks.map_tasks`), and the answers do
+not depend on the number of workers.
+
+- :func:`catch_band`: the critical hesitation of every drawn race (bisection, as
+  :func:`~keirin_sim.analysis.critical_hesitation`), its median and 5-95 % band, and the same
+  for the catch point at the sentence's hesitation.  A drawn race whose catch does not flip
+  inside the range counts as the end it lies beyond (caught for every delay: at least ``hi``;
+  never caught: at most ``lo``), and the band says so.
+- :func:`compare_band`: each tactic variant's win probability (95 % Wilson interval) and
+  signed margin (median, 5-95 %) over the same drawn races, so "early attack versus late
+  sprint" is a comparison of odds.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .analysis import (
+    DEFAULT_TOL_S,
+    _signed_margin,
+    _with_attacker,
+    critical_hesitation,
+    parse_variants,
+)
+from .batch import sample_run, wilson
+from .batch.tasks import map_tasks
+from .race import simulate
+from .scenario import Scenario
+
+
+def _q(values: np.ndarray) -> dict[str, float | None]:
+    v = values[np.isfinite(values)]
+    if not len(v):
+        return {"median": None, "p5": None, "p95": None}
+    p5, med, p95 = np.percentile(v, [5, 50, 95])
+    return {"median": round(float(med), 3), "p5": round(float(p5), 3), "p95": round(float(p95), 3)}
+
+
+# --- the critical hesitation -----------------------------------------------------------------
+def _catch_one(
+    scenario: Scenario, seed: int, attacker: str, lo: float, hi: float, tol: float, run: int
+) -> tuple[float, int, float]:
+    """(critical hesitation or the end it lies beyond, -1/0/+1 censoring, catch point or nan)."""
+    sc = sample_run(scenario, seed, run)
+    c = critical_hesitation(sc, attacker, lo, hi, tol)
+    if c.hesitation_s is not None:
+        value, cens = c.hesitation_s, 0
+    elif c.below is not None and c.below.caught:
+        value, cens = hi, 1  # caught for every delay in the range
+    else:
+        value, cens = lo, -1  # never caught
+    row = c.at_row
+    m = row.catch_m_to_go if row is not None and row.caught else None
+    return float(value), cens, math.nan if m is None else float(m)
+
+
+@dataclass(frozen=True)
+class CatchBand:
+    """The critical hesitation over ``runs`` drawn races (see the module docstring)."""
+
+    attacker: str
+    runs: int
+    seed: int
+    lo: float
+    hi: float
+    #: per run: the critical hesitation (or the range end it lies beyond)
+    values: tuple[float, ...]
+    #: per run: -1 never caught in the range, +1 caught for every delay, 0 flipped inside
+    censored: tuple[int, ...]
+    #: per run: the catch point (m to go) at the sentence's hesitation, nan if not caught there
+    catch_m_to_go: tuple[float, ...]
+
+    @property
+    def band(self) -> dict[str, float | None]:
+        """Median, 5th and 95th percentiles of the critical hesitation (s)."""
+        return _q(np.array(self.values))
+
+    @property
+    def catch_band(self) -> dict[str, float | None]:
+        """The same for the catch point (m to go), over the runs where he is caught there."""
+        return _q(np.array(self.catch_m_to_go))
+
+    def phrase(self) -> str:
+        """ "90 % of 200 plausible races 1.40-3.05 s", and how many drawn races lie beyond the
+        range ("in 9 he is not caught even chasing at once")."""
+        b = self.band
+        if b["p5"] is None or b["p95"] is None:
+            return f"no plausible race of {self.runs}"
+        text = f"90 % of {self.runs} plausible races {b['p5']:.2f}-{b['p95']:.2f} s"
+        never, always = self.censored.count(-1), self.censored.count(1)
+        if never:
+            at = "chases at once" if self.lo == 0 else f"waits only {self.lo:g} s"
+            text += f"; in {never} he is not caught even if the field {at}"
+        if always:
+            text += f"; in {always} he is caught even if the field waits {self.hi:g} s"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **self.band,
+            "runs": self.runs,
+            "seed": self.seed,
+            "never_caught": self.censored.count(-1),
+            "caught_for_every_delay": self.censored.count(1),
+            "catch_m_to_go": self.catch_band,
+        }
+
+
+def catch_band(
+    scenario: Scenario,
+    runs: int,
+    seed: int = 0,
+    attacker: str | None = None,
+    lo: float = 0.0,
+    hi: float = 15.0,
+    tol: float = DEFAULT_TOL_S,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool | None = None,
+) -> CatchBand:
+    """The critical hesitation of ``runs`` races drawn from the scenario's ``[uncertainty]``
+    with ``seed`` (the streams of ``keirin-sim mc``)."""
+    sc = _with_attacker(scenario, attacker)
+    name = sc.attacker
+    fn = functools.partial(_catch_one, sc, int(seed), name, float(lo), float(hi), float(tol))
+    out = map_tasks(
+        fn,
+        range(int(runs)),
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        warm=lambda: simulate(sc),
+    )
+    return CatchBand(
+        attacker=name,
+        runs=int(runs),
+        seed=int(seed),
+        lo=float(lo),
+        hi=float(hi),
+        values=tuple(v for v, _, _ in out),
+        censored=tuple(c for _, c, _ in out),
+        catch_m_to_go=tuple(m for _, _, m in out),
+    )
+
+
+def with_band(sentence: str, band: CatchBand, critical: float | None) -> str:
+    """The single-scenario sentence with the band after its critical hesitation."""
+    if critical is not None:
+        key = f"within {critical:.2f} s"
+        if key in sentence:
+            return sentence.replace(key, f"{key} ({band.phrase()})", 1)
+    return sentence.rstrip(".") + f" (critical hesitation: {band.phrase()})."
+
+
+# --- tactic variants -------------------------------------------------------------------------
+def _variants_one(
+    scenario: Scenario, seed: int, rider: str, tactics: tuple[dict[str, Any], ...], run: int
+) -> list[tuple[bool, float]]:
+    sc = sample_run(scenario, seed, run)
+    out = []
+    for t in tactics:
+        res = simulate(sc.with_tactic(rider, **t))
+        out.append((res.finish_order[0] == rider, _signed_margin(res, rider)))
+    return out
+
+
+@dataclass(frozen=True)
+class VariantBand:
+    """One variant over the drawn races: wins and signed margins of the varied rider."""
+
+    name: str
+    wins: int
+    runs: int
+    margins_s: tuple[float, ...]
+
+    @property
+    def win_probability(self) -> float:
+        return self.wins / self.runs if self.runs else math.nan
+
+    @property
+    def ci95(self) -> tuple[float, float]:
+        return wilson(self.wins, self.runs)
+
+    def to_dict(self) -> dict[str, Any]:
+        lo, hi = self.ci95
+        return {
+            "variant": self.name,
+            "runs": self.runs,
+            "win_probability": round(self.win_probability, 4),
+            "win_ci95": [round(lo, 4), round(hi, 4)],
+            "margin_s": _q(np.array(self.margins_s)),
+        }
+
+
+def compare_band(
+    scenario: Scenario,
+    runs: int,
+    seed: int = 0,
+    rider: str | None = None,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool | None = None,
+) -> tuple[str, tuple[VariantBand, ...]]:
+    """Every ``[[variants]]`` tactic raced in the same ``runs`` drawn races: (the varied rider,
+    one :class:`VariantBand` per variant)."""
+    vs = parse_variants(scenario, None, rider)
+    name = vs[0].rider
+    tactics = tuple(dict(v.tactic) for v in vs)
+    fn = functools.partial(_variants_one, scenario, int(seed), name, tactics)
+    out = map_tasks(
+        fn,
+        range(int(runs)),
+        workers=workers,
+        scheduler=scheduler,
+        progress=progress,
+        warm=lambda: simulate(scenario),
+    )
+    bands = tuple(
+        VariantBand(
+            name=v.name,
+            wins=sum(run[k][0] for run in out),
+            runs=len(out),
+            margins_s=tuple(run[k][1] for run in out),
+        )
+        for k, v in enumerate(vs)
+    )
+    return name, bands
+
+
+__all__ = ["CatchBand", "VariantBand", "catch_band", "compare_band", "with_band"]
