@@ -149,7 +149,10 @@ def parse_inputs(scenario: Scenario, params: Sequence[str] | None) -> tuple[Inpu
         name = names[0] if len(cols) == 1 else f"{names[0].split('.')[-1]} (shared by {len(cols)})"
         out.append(Input(name, kind, 0.0, 1.0, tuple(cols)))
     if not out:
-        raise SensitivityError(f"{src}: uncertainty: nothing continuous to vary")
+        raise SensitivityError(
+            f"{src}: uncertainty: nothing continuous to vary (a start order is not): give "
+            "the inputs with --params"
+        )
     return tuple(out)
 
 
