@@ -61,6 +61,17 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         metavar="NAMES",
         help="comma-separated riders to draw in the charts (default: all in the gap chart)",
     )
+    p.add_argument(
+        "--animate",
+        metavar="FILE",
+        help="write an animation of the race (.gif, .html, or .mp4 where ffmpeg is installed)",
+    )
+    p.add_argument(
+        "--speed",
+        type=_speed_value,
+        metavar="X",
+        help="with --animate: play X times faster than real time (default 1)",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.add_argument(
         "--traces-csv", metavar="FILE", help="write the traces (every --dt seconds) as CSV"
@@ -93,6 +104,37 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "--point", type=nonneg_int, metavar="P", help="with --batch of a sweep: the grid point"
     )
     p.set_defaults(func=cmd_run)
+
+
+#: Formats of ``--animate``, by extension (keirin_sim.plots.animation.ANIMATION_FORMATS).
+ANIMATION_EXTENSIONS = (".gif", ".html", ".mp4")
+
+
+def _speed_value(text: str) -> float:
+    """argparse type: a playback speed, a number above 0."""
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(v) and v > 0):
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return v
+
+
+def _check_animation(args: argparse.Namespace) -> Path | None:
+    """``--animate FILE`` and ``--speed`` checked before any work: a known extension, a
+    writable place, an MP4 writer when an MP4 is asked for."""
+    if args.animate is None:
+        if args.speed is not None:
+            raise CliError(error_line("keirin-sim run", "--speed", "needs --animate FILE as well"))
+        return None
+    anim = check_output(args.animate, "--animate", ANIMATION_EXTENSIONS)
+    if anim.suffix.lower() == ".mp4":
+        from ..plots.animation import MP4_UNAVAILABLE, mp4_available  # matplotlib: only here
+
+        if not mp4_available():
+            raise CliError(error_line(anim, "--animate", MP4_UNAVAILABLE))
+    return anim
 
 
 def _from_batch(args: argparse.Namespace) -> tuple[Scenario, dict[str, Any] | None, str | None]:
@@ -142,7 +184,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_output(args.speed_plot, "--speed-plot", CHART_EXTENSIONS) if args.speed_plot else None
     )
     csv = check_output(args.traces_csv, "--traces-csv", (".csv",)) if args.traces_csv else None
-    outs = [o for o in (plot, speed, csv) if o is not None]
+    anim = _check_animation(args)
+    outs = [o for o in (plot, speed, csv, anim) if o is not None]
     if len({o.resolve() for o in outs}) < len(outs):
         raise CliError(error_line(outs[-1], "output", "the same file is given twice"))
     params, attacker = None, None
@@ -171,7 +214,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 error_line("keirin-sim run", "--riders", f"no rider names in {args.riders!r}")
             )
         riders = check_riders(names, scenario.names, scenario.source, "--riders")
-    need_traces = bool(plot or speed or csv)
+    need_traces = bool(plot or speed or csv or anim)
     try:
         result = simulate(scenario, traces=need_traces, dt=args.dt)
     except RaceError as e:
@@ -189,6 +232,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
             plots.save(plots.speed_power(result, riders=riders), speed)
             written.append(speed)
+    if anim:
+        from .. import plots  # matplotlib: loaded only when an animation is asked for
+
+        plots.animate(result, anim, speed=args.speed or 1.0, scenario=scenario)
+        written.append(anim)
     if csv:
         assert result.traces is not None
         write_atomically(csv, result.traces.to_csv, "--traces-csv")

@@ -21,6 +21,7 @@ The modules, by concept:
 - :mod:`.analysis`: charts of :mod:`keirin_sim.analysis` (catch, variants, attack point);
 - :mod:`.batch`: charts of Monte Carlo batches (summary, sweep heatmap);
 - :mod:`.scorecard`: the model against real finals (``keirin-sim validate``);
+- :mod:`.sensitivity`: the indices of a global sensitivity analysis;
 - :mod:`.animation`: the race as an animation (GIF, HTML, MP4, a notebook player).
 
 Adding a chart: write ``def my_chart(...) -> Figure`` in the module of its concept, start it
