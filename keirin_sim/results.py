@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Container, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -181,6 +181,35 @@ def _nan_to_none(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return [_nan_to_none(v) for v in obj]
     return obj
+
+
+def event_groups(
+    events: Sequence[Event], kinds: Container[str], window_s: float = 0.0
+) -> list[list[Event]]:
+    """The events worth telling, grouped: only ``kinds``; a rider going clear once (its first
+    ``gap_opened``: the first gap is the news); events of one kind within ``window_s`` of the
+    first of them share a group (0: the same instant).  The event log of ``keirin-sim run``
+    and the animation's captions both tell the race this way."""
+    groups: list[list[Event]] = []
+    clear: set[str] = set()
+    for e in events:
+        if e.kind not in kinds:
+            continue
+        if e.kind == "gap_opened":
+            if e.rider in clear:
+                continue
+            clear.add(e.rider)
+        g = groups[-1] if groups else None
+        if (
+            g
+            and g[0].kind == e.kind
+            and e.kind != "gap_opened"
+            and (e.time_s - g[0].time_s <= window_s)
+        ):
+            g.append(e)
+        else:
+            groups.append([e])
+    return groups
 
 
 def catch_record(race: Race) -> dict[str, Any] | None:

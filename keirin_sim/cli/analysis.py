@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TYPE_CHECKING, Any
 
 from ..analysis import (
@@ -21,14 +20,15 @@ from ..analysis import (
 )
 from ..bands import catch_band, compare_band, with_band
 from ..batch import BatchError
-from ..batch.executors import _import_dask
 from .common import (
     CHART_EXTENSIONS,
     EXIT_OK,
     PROG,
     CliError,
+    add_executor_options,
     add_scenario_argument,
     check_output,
+    executor_args,
     json_safe,
     load_or_fail,
     nonneg_int,
@@ -305,17 +305,7 @@ def _band_options(p: argparse.ArgumentParser, what: str) -> None:
         metavar="S",
         help="seed of the drawn races (default 0)",
     )
-    p.add_argument(
-        "--workers",
-        type=pos_int,
-        metavar="N",
-        help="local worker processes for --runs (default: all cores; 1 = no pool)",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="run --runs on a Dask distributed cluster (pip install 'keirin-sim[dask]')",
-    )
+    add_executor_options(p, " for --runs")
 
 
 def _band_args(args: argparse.Namespace) -> dict[str, Any]:
@@ -325,15 +315,4 @@ def _band_args(args: argparse.Namespace) -> dict[str, Any]:
             if getattr(args, opt) is not None:
                 raise CliError(f"{PROG} {args.command}: --{opt}: needs --runs N as well")
         return {}
-    if args.workers is not None and args.scheduler is not None:
-        raise CliError(f"{PROG} {args.command}: --scheduler: cannot be combined with --workers")
-    if args.scheduler is not None:
-        try:
-            _import_dask()
-        except BatchError as e:
-            raise CliError(str(e).replace("keirin-sim:", f"{PROG} {args.command}:", 1)) from None
-    return {
-        "workers": args.workers,
-        "scheduler": args.scheduler,
-        "progress": sys.stderr.isatty() and not args.json,
-    }
+    return executor_args(args)

@@ -25,7 +25,7 @@ from ..batch import (
     sweep,
     wilson,
 )
-from ..batch.executors import TooManyWorkersWarning, _import_dask
+from ..batch.executors import TooManyWorkersWarning
 from ..batch.jobs import _ineffective, _scenario, _sweep_job
 from ..batch.storage import OUT_FORMATS
 from ..scenario import Scenario, ScenarioError
@@ -33,10 +33,12 @@ from ..uncertainty import parse_uncertainty
 from .common import (
     CHART_EXTENSIONS,
     CliError,
+    add_executor_options,
     add_scenario_argument,
     check_output,
     dt_value,
     error_line,
+    executor_args,
     load_or_fail,
     nonneg_int,
     pos_int,
@@ -63,17 +65,7 @@ def _common(p: argparse.ArgumentParser, runs: int) -> None:
         metavar="S",
         help="seed of the per-run random streams (default 0)",
     )
-    p.add_argument(
-        "--workers",
-        type=pos_int,
-        metavar="N",
-        help="local worker processes (default: all cores; 1 = no pool)",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="run on a Dask distributed cluster (pip install 'keirin-sim[dask]')",
-    )
+    add_executor_options(p)
     p.add_argument(
         "--out", metavar="FILE", help="write one row per race: .parquet or .csv, streamed in chunks"
     )
@@ -145,15 +137,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | No
         raise CliError(error_line(out, "output", "the same file is given twice"))
     if args.resume and out is None:
         raise CliError(f"keirin-sim {args.command}: --resume: needs --out (the file to complete)")
-    if args.workers is not None and args.scheduler is not None:
-        raise CliError(f"keirin-sim {args.command}: --scheduler: cannot be combined with --workers")
-    if args.scheduler is not None:
-        try:
-            _import_dask()
-        except BatchError as e:
-            raise CliError(
-                str(e).replace("keirin-sim:", f"keirin-sim {args.command}:", 1)
-            ) from None
+    executor_args(args)  # --workers and --scheduler checked before any work
     sc = load_or_fail(args.scenario)
     try:
         sc = _scenario(sc, args.attacker)

@@ -10,6 +10,8 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
+from ..batch import BatchError
+from ..batch.executors import _import_dask
 from ..scenario import ScenarioError, load_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -182,3 +184,38 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[
         ).rstrip()
 
     return "\n".join([line(header), *(line(r) for r in rows)])
+
+
+def add_executor_options(p: argparse.ArgumentParser, when: str = "") -> None:
+    """``--workers`` and ``--scheduler``, the batch executors' options (``when``: a note such
+    as ``" for --runs"``)."""
+    p.add_argument(
+        "--workers",
+        type=pos_int,
+        metavar="N",
+        help=f"local worker processes{when} (default: all cores; 1 = no pool)",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help=f"run{when} on a Dask distributed cluster (pip install 'keirin-sim[dask]')",
+    )
+
+
+def executor_args(args: argparse.Namespace) -> dict[str, Any]:
+    """``--workers`` and ``--scheduler`` checked before any work (one line each): not both,
+    and Dask installed when a scheduler is given.  Returns the executor keyword arguments,
+    with a progress bar when stderr is a terminal and no JSON is asked for."""
+    command = f"{PROG} {args.command}"
+    if args.workers is not None and args.scheduler is not None:
+        raise CliError(f"{command}: --scheduler: cannot be combined with --workers")
+    if args.scheduler is not None:
+        try:
+            _import_dask()
+        except BatchError as e:
+            raise CliError(str(e).replace("keirin-sim:", f"{command}:", 1)) from None
+    return {
+        "workers": args.workers,
+        "scheduler": args.scheduler,
+        "progress": sys.stderr.isatty() and not getattr(args, "json", False),
+    }

@@ -15,6 +15,7 @@ from ..batch import sample_run
 from ..batch.storage import batch_metadata, point_values
 from ..files import write_atomically
 from ..race import RaceError, simulate
+from ..results import event_groups
 from .common import (
     CHART_EXTENSIONS,
     EXIT_OK,
@@ -350,21 +351,7 @@ def format_events(result: Result, window_s: float = 1.0) -> list[str]:
     """A short event log: derny off, attacks, a rider going clear (the first gap), hesitation,
     chases, launches, moves up, boxes and the catch.  Events of one kind within ``window_s``
     of each other share a line."""
-    groups: list[list[Any]] = []
-    clear: set[str] = set()  # riders already shown going clear (the first gap is the news)
-    for e in result.events:
-        if e.kind not in _EVENT_TEXT:
-            continue
-        if e.kind == "gap_opened":
-            if e.rider in clear:
-                continue
-            clear.add(e.rider)
-        g = groups[-1] if groups else None
-        same = g and g[0].kind == e.kind and e.kind != "gap_opened"
-        if same and e.time_s - g[0].time_s <= window_s:
-            g.append(e)
-        else:
-            groups.append([e])
+    groups = event_groups(result.events, _EVENT_TEXT, window_s)
     lines = []
     for g in groups:
         first = g[0]

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
 from ..batch import BatchError
-from ..batch.executors import _import_dask
 from ..files import write_atomically
 from ..sensitivity import METHODS, OUTPUTS, Sensitivity, SensitivityError, salib, sensitivity
 from .common import (
     CHART_EXTENSIONS,
     EXIT_OK,
-    PROG,
     CliError,
+    add_executor_options,
     add_scenario_argument,
     check_output,
+    executor_args,
     json_safe,
     load_or_fail,
     nonneg_int,
@@ -66,17 +65,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.add_argument("--plot", metavar="FILE", help="write the bar chart of the indices")
     p.add_argument("--out", metavar="FILE", help="write one row per race: .parquet or .csv")
-    p.add_argument(
-        "--workers",
-        type=pos_int,
-        metavar="N",
-        help="local worker processes (default: all cores; 1 = no pool)",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="run on a Dask distributed cluster (pip install 'keirin-sim[dask]')",
-    )
+    add_executor_options(p)
     p.set_defaults(func=cmd_sensitivity)
 
 
@@ -86,13 +75,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     out = check_output(args.out, "--out", ROW_FORMATS) if args.out else None
     if plot is not None and out is not None and plot.resolve() == out.resolve():
         raise CliError(f"{out}: output: the same file is given twice")
-    if args.workers is not None and args.scheduler is not None:
-        raise CliError(f"{PROG} sensitivity: --scheduler: cannot be combined with --workers")
-    if args.scheduler is not None:
-        try:
-            _import_dask()
-        except BatchError as e:
-            raise CliError(str(e).replace("keirin-sim:", f"{PROG} sensitivity:", 1)) from None
+    ex = executor_args(args)
     sc = load_or_fail(args.scenario)
     try:
         salib()
@@ -103,9 +86,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             args.samples,
             args.seed,
             args.method,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            progress=sys.stderr.isatty() and not args.json,
+            **ex,
         )
     except (SensitivityError, BatchError) as e:
         raise CliError(str(e)) from None

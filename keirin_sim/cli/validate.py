@@ -9,10 +9,18 @@ import sys
 import warnings
 
 from ..batch import BatchError, BatchInterrupted
-from ..batch.executors import TooManyWorkersWarning, _import_dask
+from ..batch.executors import TooManyWorkersWarning
 from ..scorecard import LAST_200M_TOLERANCE, FinalScore, Scorecard, validate
 from .batch import _cli_error, _fmt_table, _note
-from .common import CHART_EXTENSIONS, CliError, check_output, nonneg_int, pos_int
+from .common import (
+    CHART_EXTENSIONS,
+    CliError,
+    add_executor_options,
+    check_output,
+    executor_args,
+    nonneg_int,
+    pos_int,
+)
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -38,17 +46,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seed", type=nonneg_int, default=0, metavar="S", help="seed of the batches (default 0)"
     )
-    p.add_argument(
-        "--workers",
-        type=pos_int,
-        metavar="N",
-        help="local worker processes (default: all cores; 1 = no pool)",
-    )
-    p.add_argument(
-        "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="run on a Dask distributed cluster (pip install 'keirin-sim[dask]')",
-    )
+    add_executor_options(p)
     p.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
     p.add_argument("--plot", metavar="FILE", help="write the model-against-reality chart")
     p.set_defaults(func=cmd_validate)
@@ -57,13 +55,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
 def cmd_validate(args: argparse.Namespace) -> int:
     """``keirin-sim validate``."""
     plot = check_output(args.plot, "--plot", CHART_EXTENSIONS) if args.plot else None
-    if args.workers is not None and args.scheduler is not None:
-        raise CliError("keirin-sim validate: --scheduler: cannot be combined with --workers")
-    if args.scheduler is not None:
-        try:
-            _import_dask()
-        except BatchError as e:
-            raise CliError(str(e).replace("keirin-sim:", "keirin-sim validate:", 1)) from None
+    ex = executor_args(args)
     with warnings.catch_warnings():
         warnings.simplefilter("always", TooManyWorkersWarning)
         warnings.showwarning = _note
@@ -72,9 +64,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 args.scenarios or None,
                 args.runs,
                 args.seed,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                progress=sys.stderr.isatty() and not args.json,
+                **ex,
             )
         except BatchError as e:
             raise _cli_error(e, "validate") from None

@@ -9,10 +9,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..results import event_groups
 from ..scenario import LANE_M
 from ..track import Track
 from .race import rider_paths
@@ -136,21 +137,7 @@ class RaceView:
         first gap is the news), events of one kind at one instant on one line."""
         res = self.result
         out: list[tuple[float, str]] = []
-        groups: list[list[Any]] = []
-        clear: set[str] = set()
-        for e in res.events:
-            if e.kind not in _CAPTIONS:
-                continue
-            if e.kind == "gap_opened":
-                if e.rider in clear:
-                    continue
-                clear.add(e.rider)
-            g = groups[-1] if groups else None
-            if g and g[0].kind == e.kind and e.kind != "gap_opened" and e.time_s == g[0].time_s:
-                g.append(e)
-            else:
-                groups.append([e])
-        for g in groups:
+        for g in event_groups(res.events, _CAPTIONS):
             first = g[0]
             who = ", ".join(e.rider for e in g)
             text = _CAPTIONS[first.kind].format(who=who, detail=first.detail)
