@@ -8,9 +8,11 @@ import re
 
 import numpy as np
 import pytest
+from cli_helpers import assert_one_line_error
+from cli_helpers import run_cli as run
 from PIL import Image
 
-from keirin_sim import cli, plots
+from keirin_sim import plots
 from keirin_sim.plots import animation as A
 
 FAST = {"speed": 40.0, "fps": 2.0, "dpi": 30}  # 112 s of race in a few frames
@@ -155,19 +157,6 @@ def test_still_frame(tokyo, tokyo_result, tmp_path):
 
 
 # --- the command line ---------------------------------------------------------------------------
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def assert_one_line_error(rc: int, out: str, err: str, *needles: str) -> None:
-    assert rc == 2, (rc, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
 
 
 def test_run_animate_writes_the_gif(capsys, tmp_path):

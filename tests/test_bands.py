@@ -8,17 +8,12 @@ import json
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 
-from keirin_sim import cli, load_scenario
+from keirin_sim import load_scenario
 from keirin_sim.analysis import critical_hesitation
 from keirin_sim.bands import catch_band, compare_band, with_band
 from keirin_sim.batch import sample_run
-
-
-def run_cli(capsys, *argv):
-    rc = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def without_uncertainty(sc):

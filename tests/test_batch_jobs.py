@@ -8,17 +8,12 @@ import warnings
 
 import numpy as np
 import pytest
+from cli_helpers import run_cli
 
 from keirin_sim import cli, load_scenario
 from keirin_sim.batch import run_batch, sweep
 from keirin_sim.batch.executors import TooManyWorkersWarning, _workers, cores
 from keirin_sim.tactics import ignores
-
-
-def run_cli(capsys, *argv):
-    rc = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def test_attacker_follows_the_catch_without_changing_the_races():

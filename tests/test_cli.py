@@ -11,6 +11,8 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from cli_helpers import assert_one_line_error
+from cli_helpers import run_cli as run
 
 from keirin_sim import cli
 
@@ -27,21 +29,6 @@ TOKYO_RIDERS = [
 
 def tokyo_text() -> str:
     return resources.files("keirin_sim.scenarios").joinpath(TOKYO).read_text(encoding="utf-8")
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
-
-
-def assert_one_line_error(rc: int, out: str, err: str, *needles: str) -> None:
-    assert rc == 2, (rc, out, err)
-    lines = err.strip().splitlines()
-    assert len(lines) == 1, err
-    assert "Traceback" not in err
-    for n in needles:
-        assert n in lines[0], (n, lines[0])
 
 
 def files_in(d: Path) -> list[str]:

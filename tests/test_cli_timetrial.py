@@ -6,16 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_helpers import run_cli as run
 
 from keirin_sim import cli
 
 TT_KEYS = {"event", "time_s", "splits_s", "top_speed_kmh", "peak_power_w", "rider"}
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    rc = cli.main(list(argv))
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def assert_one_line_error(rc: int, out: str, err: str, *needles: str) -> None:
@@ -137,7 +132,6 @@ def test_unwritable_plot_path(capsys, tmp_path):
 def test_tt_air_from_the_conditions(capsys):
     """--altitude (and --temperature, --pressure, --humidity) set the air density of the ride;
     thinner air rides faster; with --air-density as well it is one line and exit 2."""
-    from keirin_sim import cli
     from keirin_sim.conditions import air_density
 
     assert cli.main(["tt", "flying200", "--altitude", "1200", "--json"]) == 0

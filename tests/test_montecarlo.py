@@ -18,9 +18,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+from cli_helpers import run_cli
 from pandas.testing import assert_frame_equal
 
-from keirin_sim import ScenarioError, cli
+from keirin_sim import ScenarioError
 from keirin_sim.montecarlo import (
     BatchError,
     IneffectiveParameterWarning,
@@ -64,12 +65,6 @@ def sc(tokyo):
 def batch(sc):
     """A reference batch: 40 races, seed 11, in this process."""
     return run_batch(sc, 40, 11, workers=1)
-
-
-def run_cli(capsys, *argv):
-    rc = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def assert_one_line_error(rc, err, *needles):

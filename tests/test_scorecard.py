@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run_cli
 
-from keirin_sim import cli
 from keirin_sim.scenario import ScenarioError, load_scenario, parse_scenario, tomllib
 from keirin_sim.scorecard import Scorecard, real_finals, score_final, validate
 
@@ -23,12 +23,6 @@ FINALS = {
     "tokyo2020_mens_final.toml",
     "tokyo2020_womens_final.toml",
 }
-
-
-def run_cli(capsys, *argv):
-    rc = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture(scope="module")

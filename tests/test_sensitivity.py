@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from cli_helpers import run_cli
 
-from keirin_sim import cli
 from keirin_sim.sensitivity import parse_inputs, sensitivity
 
 pytest.importorskip("SALib")
@@ -15,12 +15,6 @@ pytest.importorskip("SALib")
 KENNY = "Jason Kenny.flying_200_s=9.3:9.7"
 #: read only by the general behaviour (racing.py); the scripted field never uses it
 IGNORED = "Harrie Lavreysen.launch_spread_m=0:200"
-
-
-def run_cli(capsys, *argv):
-    rc = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 @pytest.fixture(scope="module")

@@ -9,17 +9,11 @@ import sys
 
 import pandas as pd
 import pytest
+from cli_helpers import run_cli
 from pandas.testing import assert_frame_equal
 
-from keirin_sim import cli
 from keirin_sim.batch import BatchError, load_runs, parts_dir, run_batch, storage
 from keirin_sim.batch.storage import BatchLock, batch_metadata, sidecar
-
-
-def run_cli(capsys, *argv):
-    rc = cli.main([str(a) for a in argv])
-    out, err = capsys.readouterr()
-    return rc, out, err
 
 
 def one_line(rc, err, *needles):
