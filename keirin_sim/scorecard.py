@@ -25,7 +25,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -99,7 +99,6 @@ class Scorecard:
     finals: tuple[FinalScore, ...]
     seed: int
     runs: int
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def mean_log_p(self) -> float:
@@ -255,17 +254,11 @@ def validate(
     return Scorecard(tuple(scores), seed, runs)
 
 
-def scorecard_from(finals: Sequence[FinalScore], seed: int, runs: int) -> Scorecard:
-    """A scorecard of finals already scored (for a small fixed example or stored rows)."""
-    return Scorecard(tuple(finals), seed, runs)
-
-
 __all__ = [
     "LAST_200M_TOLERANCE",
     "FinalScore",
     "Scorecard",
     "real_finals",
     "score_final",
-    "scorecard_from",
     "validate",
 ]
