@@ -83,10 +83,26 @@ def test_cli_catch_runs_json_and_chart(capsys, tmp_path):
     assert png.stat().st_size > 10_000
 
 
-def test_cli_compare_runs(capsys):
-    rc, out, err = run_cli(capsys, "compare", "--runs", 3, "--workers", 1)
+def test_cli_compare_runs(capsys, tmp_path):
+    png = tmp_path / "odds.png"
+    rc, out, err = run_cli(capsys, "compare", "--runs", 3, "--workers", 1, "--plot", png)
     assert rc == 0, err
     assert "Over 3 races drawn" in out and "95 % CI" in out
+    assert png.stat().st_size > 10_000
+
+
+def test_the_comparison_chart_gains_the_odds_panel():
+    from keirin_sim import plots
+    from keirin_sim.analysis import compare_variants
+
+    sc = load_scenario("early_vs_late.toml")
+    comp = compare_variants(sc)
+    _, bands = compare_band(sc, 3, seed=0, workers=1, progress=False)
+    plain = plots.compare_chart(comp)
+    odds = plots.compare_chart(comp, odds=[b.to_dict() for b in bands])
+    assert len(odds.axes) == len(plain.axes) + 1
+    labels = [t.get_text() for t in odds.axes[-1].get_yticklabels()]
+    assert labels == [b.name for b in bands]
 
 
 @pytest.mark.parametrize(

@@ -158,7 +158,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if plot is not None:
         from .. import plots  # matplotlib: loaded only when a chart is asked for
 
-        plots.save(plots.compare_chart(comp, sweep), plot)
+        odds = None if bands is None else [b.to_dict() for b in bands]
+        plots.save(plots.compare_chart(comp, sweep, odds), plot)
     if args.json:
         out = comp.to_dict()
         if sweep is not None:

@@ -3,7 +3,7 @@ over laps, the attack-point sweep."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -247,14 +247,50 @@ def attack_point_chart(sweep: AttackPointSweep) -> Figure:
     return fig
 
 
-def compare_chart(comparison: VariantComparison, sweep: AttackPointSweep | None = None) -> Figure:
-    """``keirin-sim compare``'s chart: :func:`variants_chart`, with the
-    :func:`attack_point_chart` panels below it when a sweep is given."""
-    if sweep is None:
+def _draw_odds(ax: Axes, comparison: VariantComparison, odds: Sequence[Mapping[str, Any]]) -> None:
+    """Each variant's win probability over plausible races (95 % interval), its margin below."""
+    styles = _variant_styles(len(odds))
+    y = np.arange(len(odds))[::-1]
+    for (c, _), row, k in zip(styles, odds, y, strict=True):
+        p = 100.0 * row["win_probability"]
+        lo, hi = (100.0 * v for v in row["win_ci95"])
+        ax.barh(k, p, height=0.6, color=c, alpha=0.85)
+        ax.errorbar(p, k, xerr=[[p - lo], [hi - p]], fmt="none", ecolor="#222222", capsize=3)
+        m = row["margin_s"]
+        text = f"{p:.0f} % ({lo:.0f}-{hi:.0f} %)"
+        if m.get("median") is not None:
+            text += f"; margin {m['median']:+.2f} s ({m['p5']:+.2f} to {m['p95']:+.2f})"
+        ax.text(hi + 1.5, k, text, va="center", fontsize=8.5)
+    ax.set_yticks(y, labels=[row["variant"] for row in odds])
+    ax.set_xlim(0.0, 135.0)
+    ax.set_xticks(range(0, 101, 20))
+    runs = odds[0]["runs"] if odds else 0
+    style_axes(
+        ax,
+        title=f"{comparison.rider}'s odds with each tactic over {runs} plausible races",
+        xlabel="wins (%), bars: 95 % interval; margin: median (5-95 %)",
+    )
+
+
+def compare_chart(
+    comparison: VariantComparison,
+    sweep: AttackPointSweep | None = None,
+    odds: Sequence[Mapping[str, Any]] | None = None,
+) -> Figure:
+    """``keirin-sim compare``'s chart: :func:`variants_chart`; below it, with ``odds`` (the
+    ``to_dict()`` of each :class:`keirin_sim.bands.VariantBand`, ``compare --runs``), each
+    variant's win probability and margin over plausible races; then the
+    :func:`attack_point_chart` panels when a sweep is given."""
+    if sweep is None and not odds:
         return variants_chart(comparison)
-    fig = KeirinFigure(figsize=(11.0, 11.0), layout="constrained")
-    top, bottom = fig.subfigures(2, 1, height_ratios=(1.0, 1.1))
-    _draw_variants(top.subplots(), comparison)
-    a, b = bottom.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1.0, 1.2]})
-    _draw_attack_sweep(a, b, sweep)
+    heights = [1.0, *([0.5] if odds else []), *([1.1] if sweep is not None else [])]
+    size = 5.0 + (3.0 if odds else 0.0) + (6.0 if sweep is not None else 0.0)
+    fig = KeirinFigure(figsize=(11.0, size), layout="constrained")
+    parts = list(np.atleast_1d(fig.subfigures(len(heights), 1, height_ratios=heights)))
+    _draw_variants(parts.pop(0).subplots(), comparison)
+    if odds:
+        _draw_odds(parts.pop(0).subplots(), comparison, odds)
+    if sweep is not None:
+        a, b = parts.pop(0).subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1.0, 1.2]})
+        _draw_attack_sweep(a, b, sweep)
     return fig
