@@ -198,7 +198,7 @@ def add_executor_options(p: argparse.ArgumentParser, when: str = "") -> None:
     p.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",
-        help=f"run{when} on a Dask distributed cluster (pip install 'keirin-sim[dask]')",
+        help=f"a Dask distributed cluster to run on{when} (pip install 'keirin-sim[dask]')",
     )
 
 

@@ -31,7 +31,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "sensitivity",
         help="global sensitivity of an answer to the uncertain inputs (Sobol or Morris)",
-        description="Sobol indices (first order and total, with 95 %% intervals) or Morris "
+        description="Sobol indices (first order and total, with 95 % intervals) or Morris "
         "screening of one output of the race over the scenario's [uncertainty] inputs or "
         "the given ranges (SALib).",
     )
