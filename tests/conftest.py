@@ -28,3 +28,19 @@ def scripted():
 @pytest.fixture(scope="session")
 def scripted_result(scripted):
     return simulate(scripted)
+
+
+@pytest.fixture
+def loopback_cluster():
+    """The address of a Dask cluster of two threaded workers on 127.0.0.1 (skipped without
+    dask.distributed)."""
+    distributed = pytest.importorskip("dask.distributed")
+    with distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=False,
+        protocol="tcp",
+        host="127.0.0.1",
+        dashboard_address=None,
+    ) as cluster:
+        yield cluster.scheduler_address

@@ -25,21 +25,12 @@ def test_results_come_back_in_the_order_of_the_items(workers):
     assert map_tasks(fn, ITEMS, workers=workers, progress=False) == WANT
 
 
-def test_on_a_dask_cluster_the_same(tokyo):
-    distributed = pytest.importorskip("dask.distributed")
+def test_on_a_dask_cluster_the_same(tokyo, loopback_cluster):
     from keirin_sim.bands import catch_band
 
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp",
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
-        addr = cluster.scheduler_address
-        got = map_tasks(functools.partial(_square_plus, 5), ITEMS, scheduler=addr, progress=False)
-        band = catch_band(tokyo, 3, seed=2, scheduler=addr, progress=False)
+    addr = loopback_cluster
+    got = map_tasks(functools.partial(_square_plus, 5), ITEMS, scheduler=addr, progress=False)
+    band = catch_band(tokyo, 3, seed=2, scheduler=addr, progress=False)
     assert got == WANT
     assert band.values == catch_band(tokyo, 3, seed=2, workers=1, progress=False).values
 

@@ -93,23 +93,14 @@ def test_rows_are_identical_for_any_worker_count_and_chunking(sc, batch):
     assert not a["Jason Kenny.w_prime_j"].equals(c["Jason Kenny.w_prime_j"])
 
 
-def test_dask_cluster_on_loopback_gives_the_same_rows(sc, batch, capsys):
-    distributed = pytest.importorskip("dask.distributed")
-    with distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=False,
-        protocol="tcp",
-        host="127.0.0.1",
-        dashboard_address=None,
-    ) as cluster:
-        addr = cluster.scheduler_address
-        assert addr.startswith("tcp://127.0.0.1:")
-        d = run_batch(sc, 40, 11, scheduler=addr, chunk_size=6).df
-        assert_frame_equal(batch.df, d, check_exact=True)
-        rc, out, err = run_cli(
-            capsys, "mc", TOKYO_FILE, "--runs", 12, "--seed", 3, "--scheduler", addr, "--json"
-        )
+def test_dask_cluster_on_loopback_gives_the_same_rows(sc, batch, capsys, loopback_cluster):
+    addr = loopback_cluster
+    assert addr.startswith("tcp://127.0.0.1:")
+    d = run_batch(sc, 40, 11, scheduler=addr, chunk_size=6).df
+    assert_frame_equal(batch.df, d, check_exact=True)
+    rc, out, err = run_cli(
+        capsys, "mc", TOKYO_FILE, "--runs", 12, "--seed", 3, "--scheduler", addr, "--json"
+    )
     assert rc == 0, err
     local = run_batch(TOKYO_FILE, 12, 3, workers=1).summary.to_dict()
     got = json.loads(out)
