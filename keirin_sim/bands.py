@@ -2,7 +2,8 @@
 over races drawn from the scenario's ``[uncertainty]``.
 
 Run ``i`` is the race of run ``i`` of a Monte Carlo batch with the same seed
-(:func:`keirin_sim.batch.sample_run`: the same inputs, start order and riders' choices on the
+(:func:`keirin_sim.batch.sample_run`, here :func:`~keirin_sim.batch.runner.drawn_scenario`
+with the plan resolved once: the same inputs, start order and riders' choices on the
 day), so any single draw can be replayed with ``keirin-sim run --mc-seed S --mc-run I``.  The
 runs go to the batch executors (:func:`keirin_sim.batch.tasks.map_tasks`), and the answers do
 not depend on the number of workers.
@@ -33,7 +34,8 @@ from .analysis import (
     critical_hesitation,
     parse_variants,
 )
-from .batch import sample_run, wilson
+from .batch import wilson
+from .batch.runner import drawn_scenario, mc_point
 from .batch.tasks import map_tasks
 from .race import simulate
 from .scenario import Scenario
@@ -49,10 +51,10 @@ def _q(values: np.ndarray) -> dict[str, float | None]:
 
 # --- the critical hesitation -----------------------------------------------------------------
 def _catch_one(
-    scenario: Scenario, seed: int, attacker: str, lo: float, hi: float, tol: float, run: int
+    point: Any, seed: int, attacker: str, lo: float, hi: float, tol: float, run: int
 ) -> tuple[float, int, float]:
     """(critical hesitation or the end it lies beyond, -1/0/+1 censoring, catch point or nan)."""
-    sc = sample_run(scenario, seed, run)
+    sc = drawn_scenario(point, seed, run)
     c = critical_hesitation(sc, attacker, lo, hi, tol)
     if c.hesitation_s is not None:
         value, cens = c.hesitation_s, 0
@@ -134,7 +136,8 @@ def catch_band(
     with ``seed`` (the streams of ``keirin-sim mc``)."""
     sc = _with_attacker(scenario, attacker)
     name = sc.attacker
-    fn = functools.partial(_catch_one, sc, int(seed), name, float(lo), float(hi), float(tol))
+    pt = mc_point(sc)  # the sampling plan, resolved once for every run
+    fn = functools.partial(_catch_one, pt, int(seed), name, float(lo), float(hi), float(tol))
     out = map_tasks(
         fn,
         range(int(runs)),
@@ -166,9 +169,9 @@ def with_band(sentence: str, band: CatchBand, critical: float | None) -> str:
 
 # --- tactic variants -------------------------------------------------------------------------
 def _variants_one(
-    scenario: Scenario, seed: int, rider: str, tactics: tuple[dict[str, Any], ...], run: int
+    point: Any, seed: int, rider: str, tactics: tuple[dict[str, Any], ...], run: int
 ) -> list[tuple[bool, float]]:
-    sc = sample_run(scenario, seed, run)
+    sc = drawn_scenario(point, seed, run)
     out = []
     for t in tactics:
         res = simulate(sc.with_tactic(rider, **t))
@@ -219,7 +222,7 @@ def compare_band(
     vs = parse_variants(scenario, None, rider)
     name = vs[0].rider
     tactics = tuple(dict(v.tactic) for v in vs)
-    fn = functools.partial(_variants_one, scenario, int(seed), name, tactics)
+    fn = functools.partial(_variants_one, mc_point(scenario), int(seed), name, tactics)
     out = map_tasks(
         fn,
         range(int(runs)),

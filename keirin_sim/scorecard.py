@@ -48,17 +48,24 @@ class FinalScore:
     name: str
     runs: int
     riders: tuple[str, ...]
-    real_winner: str
     #: the real finishing order (riders who did not finish a clean race left out)
     real_order: tuple[str, ...]
     p_win: dict[str, float]
-    p_real_winner: float
     rank_real_winner: int
     real_podium: tuple[str, ...] | None
     p_real_podium: float | None
     winner_last_200m_s: dict[str, float | None]
     winning_margin_s: dict[str, float | None]
     winning_move: dict[str, Any]
+
+    @property
+    def real_winner(self) -> str:
+        return self.real_order[0]
+
+    @property
+    def p_real_winner(self) -> float:
+        """The model's win probability of the real winner."""
+        return self.p_win[self.real_winner]
 
     @property
     def log_p_real_winner(self) -> float:
@@ -215,10 +222,8 @@ def score_final(scenario: Scenario, rows: pd.DataFrame) -> FinalScore:
         name=scenario.name,
         runs=n_ok,
         riders=names,
-        real_winner=winner,
         real_order=tuple(order),
         p_win=p_win,
-        p_real_winner=p_win[winner],
         rank_real_winner=rank,
         real_podium=podium,
         p_real_podium=p_podium,

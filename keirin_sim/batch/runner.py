@@ -366,9 +366,21 @@ def sample_run(
             f"keirin-sim: run_index: must be a non-negative integer, got {run_index!r}"
         )
     pt, _ = _point_for(sc, params, attacker)
-    X, P, seeds = _sample(pt.plan, seed, [run_index])
+    return drawn_scenario(pt, seed, run_index)
+
+
+def mc_point(scenario: Scenario) -> _Point:
+    """The Monte Carlo's sampling point of ``scenario`` (its plan, resolved once), for
+    :func:`drawn_scenario`."""
+    return _point_for(scenario, None)[0]
+
+
+def drawn_scenario(point: _Point, seed: int, run_index: int) -> Scenario:
+    """The scenario of run ``run_index`` with ``seed`` at ``point`` (see :func:`sample_run`),
+    without resolving the sampling plan again: per-run work of the bands."""
+    X, P, seeds = _sample(point.plan, seed, [run_index])
     perm = P[0].tolist() if P is not None else None
-    return _apply(pt.base, pt.plan, X[0].tolist(), perm, seeds[0])
+    return _apply(point.base, point.plan, X[0].tolist(), perm, seeds[0])
 
 
 def replay_run(

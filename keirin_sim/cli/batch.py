@@ -42,6 +42,7 @@ from .common import (
     load_or_fail,
     nonneg_int,
     pos_int,
+    table,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -272,14 +273,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _fmt_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    widths = [
-        max(len(h), *(len(r[k]) for r in rows)) if rows else len(h) for k, h in enumerate(header)
-    ]
-    line = lambda cells: "  ".join(  # noqa: E731
-        c.ljust(w) if k == 0 else c.rjust(w)
-        for k, (c, w) in enumerate(zip(cells, widths, strict=True))
-    ).rstrip()
-    return "\n".join([line(header), *(line(r) for r in rows)])
+    """:func:`table` with the first column to the left and the others to the right."""
+    return table(header, rows, [k > 0 for k in range(len(header))])
 
 
 def format_summary(s: Summary) -> str:

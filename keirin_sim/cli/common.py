@@ -176,7 +176,7 @@ pos_int = _int_at_least(1, "at least 1")
 def table(header: Sequence[str], rows: Iterable[Sequence[str]], right: Sequence[bool]) -> str:
     """A plain-text table: columns padded, ``right[k]`` right-aligns column ``k``."""
     rows = [list(r) for r in rows]
-    widths = [max(len(h), *(len(r[k]) for r in rows)) for k, h in enumerate(header)]
+    widths = [max([len(h), *(len(r[k]) for r in rows)]) for k, h in enumerate(header)]
 
     def line(cells: Sequence[str]) -> str:
         return "  ".join(

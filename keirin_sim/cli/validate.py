@@ -11,7 +11,7 @@ import warnings
 from ..batch import BatchError, BatchInterrupted
 from ..batch.executors import TooManyWorkersWarning
 from ..scorecard import LAST_200M_TOLERANCE, FinalScore, Scorecard, validate
-from .batch import _cli_error, _fmt_table, _note
+from .batch import _cli_error, _note
 from .common import (
     CHART_EXTENSIONS,
     CliError,
@@ -20,6 +20,7 @@ from .common import (
     executor_args,
     nonneg_int,
     pos_int,
+    table,
 )
 
 
@@ -127,8 +128,7 @@ def format_final(f: FinalScore) -> list[str]:
         ["  " + r, _pct(f.p_win[r]), real.get(r, "-")]
         for r in sorted(f.riders, key=lambda r: -f.p_win[r])
     ]
-    table = _fmt_table(["  Rider", "Model win", "Real place"], rows)
-    return [*lines, table]
+    return [*lines, table(["  Rider", "Model win", "Real place"], rows, [False, True, True])]
 
 
 def format_scorecard(card: Scorecard) -> str:
