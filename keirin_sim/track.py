@@ -9,7 +9,7 @@ metres above the measurement line covers ``2*pi*d`` metres more per lap, all of 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -46,6 +46,14 @@ class Track:
     def sprinters_lane_m(self) -> float:
         """Offset of the sprinters' line above the measurement line."""
         return SPRINTERS_LINE_FROM_EDGE_M - MEASUREMENT_LINE_FROM_EDGE_M
+
+    def scaled(self, lap_m: float) -> Track:
+        """The same shape at another lap length: bends, straights and transitions in
+        proportion, the width and the finish line's place kept (for tracks whose geometry is
+        not published)."""
+        f = lap_m / self.lap_m
+        r, lt = self.bend_radius_m * f, self.transition_m * f
+        return replace(self, lap_m=lap_m, bend_radius_m=r, transition_m=lt)
 
     def bends(self) -> tuple[float, float, float, float]:
         """Lap coordinates (start, end) of bend 1 and bend 2, measured from the finish line."""

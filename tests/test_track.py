@@ -50,3 +50,15 @@ def test_plan_view_is_a_closed_loop_of_the_right_length():
     assert np.hypot(*np.diff(outer, axis=0).T).sum() == pytest.approx(
         t.lap_m + 2 * math.pi, rel=1e-3
     )
+
+
+def test_scaled_keeps_the_shape():
+    t = Track()
+    big = t.scaled(400.0)
+    assert big.lap_m == 400.0
+    assert big.bend_radius_m == pytest.approx(22.0 * 1.6)
+    assert big.straight_m == pytest.approx(t.straight_m * 1.6)
+    assert big.transition_m == pytest.approx(t.transition_m * 1.6)
+    assert (big.width_m, big.finish_frac) == (t.width_m, t.finish_frac)
+    s = np.linspace(0.0, big.lap_m, 200001)
+    assert np.trapezoid(big.curvature(s), s) == pytest.approx(2.0 * math.pi, rel=1e-4)
