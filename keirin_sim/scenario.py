@@ -239,9 +239,11 @@ def _rider_from(
     (calibrated from its profile's flying 200 m)."""
     t200 = vals.get("flying_200_s")
     sex = results.get("sex", "men")
+    if sex not in SEXES:
+        where = pre if "sex" in own_results else "rider_defaults"
+        raise _fail(src, f"{where}.sex", f"must be one of {', '.join(SEXES)}, got {sex!r}")
     if (
         t200 is None
-        and sex in SEXES
         and "kilo_s" not in results
         and "times_air_density" not in results
         and not any(k in vals for k in CALIBRATED_FIELDS)
@@ -260,8 +262,6 @@ def _rider_from(
             raise _fail(
                 src, f"{where}.{k}", "is calibrated from flying_200_s: give one or the other"
             )
-    if sex not in SEXES:
-        raise _fail(src, f"{pre}.sex", f"must be one of {', '.join(SEXES)}, got {sex!r}")
     try:
         cal = calibrate(
             float(t200),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from keirin_sim import load_scenario
@@ -151,3 +153,23 @@ def test_times_set_in_thinner_air_make_a_weaker_rider():
                 ],
             }
         )
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"rider_defaults": {"sex": "robot"}}, "rider_defaults.sex"),
+        ({"riders": [{"name": "A", "sex": "robot"}, {"name": "B"}]}, "riders[0].sex"),
+        (
+            {"riders": [{"name": "A", "sex": "robot", "pmax_w": 2000.0}, {"name": "B"}]},
+            "riders[0].sex",
+        ),
+    ],
+)
+def test_a_sex_that_is_neither_is_an_error_wherever_it_is_given(data, key):
+    """Also beside hand-set physiology and with no time given (it used to be ignored there)."""
+    from keirin_sim.scenario import ScenarioError, parse_scenario
+
+    base = {"name": "x", "riders": [{"name": "A"}, {"name": "B"}]}
+    with pytest.raises(ScenarioError, match=rf"{re.escape(key)}: must be one of men, women"):
+        parse_scenario({**base, **data})
