@@ -39,10 +39,13 @@ _HESITATE = frozenset({"hesitation_s", "gap_trigger_m", "role", "chase_effort", 
 _STYLE = frozenset(
     {"launch_spread_m", "reaction_s", "takes_front", "windup_kmh", "windup_pace", "tow_gap_m"}
 )
+#: What the general behaviour reads besides its style: it launches at its point (never on W'),
+#: and an attacker must be clear by at least ``gap_trigger_m`` before anyone chases (racing.py).
+_RACE = _STYLE | {"launch_m_to_go", "hesitation_s", "cruise_kmh", "chase_effort", "gap_trigger_m"}
 #: The tactic fields only some kinds read (the others - wheel gap, tempo, moving up, letting a
 #: gap open - every kind reads).
 KIND_FIELDS: dict[str, frozenset[str]] = {
-    "race": _LAUNCH | _STYLE | {"hesitation_s", "cruise_kmh", "chase_effort"},
+    "race": _RACE,
     "follow": _LAUNCH,
     "late_sprint": _LAUNCH,
     "attack": frozenset({"attack_m_to_go"}),

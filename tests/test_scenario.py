@@ -440,3 +440,49 @@ def test_reference_good_values_kept():
     assert sc.reference == {**ref, "finish_order": ["C", "A"]}
     sc = parse_scenario(minimal(reference={"lead_at_two_laps_m": [62.5, 80.0]}))
     assert sc.reference["lead_at_two_laps_m"] == [62.5, 80.0]
+
+
+def test_the_scenario_page_lists_every_key_a_file_may_hold():
+    """docs/scenario.md is the file format's reference: every key the loader accepts is on it,
+    and every key it shows in backquotes in its tables is one the loader accepts."""
+    import re
+    from pathlib import Path
+
+    from keirin_sim.scenario import EXTRA_KEYS, TOP_KEYS
+    from keirin_sim.validation import (
+        CONDITIONS_BOUNDS,
+        DERNY_BOUNDS,
+        RESULT_BOUNDS,
+        RESULT_TYPES,
+        RIDER_BOUNDS,
+        TACTIC_BOUNDS,
+        TACTIC_TYPES,
+        TRACK_BOUNDS,
+    )
+
+    page = (Path(__file__).resolve().parents[1] / "docs" / "scenario.md").read_text()
+    reference = {
+        "finish_order",
+        "winning_margin_s",
+        "winner_last_200m_s",
+        "winning_move",
+        "hesitation_s",
+        "lead_at_two_laps_m",
+    }
+    known = (
+        set(TOP_KEYS)
+        | EXTRA_KEYS
+        | {*CONDITIONS_BOUNDS, *DERNY_BOUNDS, *TRACK_BOUNDS, *RIDER_BOUNDS, *TACTIC_BOUNDS}
+        | {*RESULT_BOUNDS, *RESULT_TYPES, *TACTIC_TYPES, "tactic"}
+        | reference
+    )
+    shown = set(re.findall(r"`([a-z_0-9]+)`", page))
+    missing = sorted(k for k in known if k not in shown and f"[{k}]" not in page)
+    assert not missing, missing
+    in_tables = {
+        k
+        for line in page.splitlines()
+        if line.startswith("| `")
+        for k in re.findall(r"^\| `(\w+)`", line)
+    }
+    assert in_tables <= known, sorted(in_tables - known)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import simpy
 
-from keirin_sim import simulate
+from keirin_sim import load_scenario, simulate
 from keirin_sim.tactics import KINDS, Tactic, first_of
 
 
@@ -58,3 +59,55 @@ def test_which_kinds_read_which_fields():
     assert not ignores("attack", "attack_m_to_go")
     for kind in ("follow", "late_sprint", "attack", "hesitate_chase"):
         assert not ignores(kind, "follow_gap_m") and not ignores(kind, "move_up_m_to_go")
+
+
+#: A changed value, inside its bounds, for every field only some kinds read.
+CHANGED = {
+    "launch_m_to_go": 350.0,
+    "launch_on_wprime": True,
+    "wprime_factor": 0.5,
+    "attack_m_to_go": 600.0,
+    "hesitation_s": 3.0,
+    "gap_trigger_m": 30.0,
+    "role": "chase",
+    "chase_effort": 0.6,
+    "cruise_kmh": 40.0,
+    "launch_spread_m": 0.0,
+    "reaction_s": 1.5,
+    "takes_front": 1.0,
+    "windup_kmh": 60.0,
+    "windup_pace": 0.9,
+    "tow_gap_m": 60.0,
+}
+
+
+def _all_riders(sc, **changes):
+    for name in sc.names:
+        sc = sc.with_tactic(name, **changes)
+    return sc
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_field_a_kind_is_said_to_ignore_changes_nothing(kind):
+    """``ignores`` is what a sweep's "changes nothing" note and the docs rest on: every field it
+    says a kind ignores leaves a race of riders of that kind exactly as it was."""
+    from keirin_sim.tactics import _SPECIFIC, ignores
+
+    assert set(CHANGED) == set(_SPECIFIC)
+    base = _all_riders(load_scenario(), kind=kind)
+    want = simulate(base, traces=False).finish_times
+    ignored = [f for f in CHANGED if ignores(kind, f)]
+    assert ignored
+    for f in ignored:
+        got = simulate(_all_riders(base, **{f: CHANGED[f]}), traces=False).finish_times
+        assert got == want, f
+
+
+def test_the_general_behaviour_reads_the_gap_that_counts_as_gone_clear():
+    """``gap_trigger_m`` is the least gap the waiting game lets an attacker open (racing.py)."""
+    from keirin_sim.tactics import ignores
+
+    assert not ignores("race", "gap_trigger_m") and ignores("race", "launch_on_wprime")
+    sc = load_scenario()
+    later = sc.set_param("field.gap_trigger_m", 40.0)
+    assert simulate(later, traces=False).finish_times != simulate(sc, traces=False).finish_times
