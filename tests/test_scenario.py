@@ -448,17 +448,8 @@ def test_the_scenario_page_lists_every_key_a_file_may_hold():
     import re
     from pathlib import Path
 
+    from keirin_sim import validation as v
     from keirin_sim.scenario import EXTRA_KEYS, TOP_KEYS
-    from keirin_sim.validation import (
-        CONDITIONS_BOUNDS,
-        DERNY_BOUNDS,
-        RESULT_BOUNDS,
-        RESULT_TYPES,
-        RIDER_BOUNDS,
-        TACTIC_BOUNDS,
-        TACTIC_TYPES,
-        TRACK_BOUNDS,
-    )
 
     page = (Path(__file__).resolve().parents[1] / "docs" / "scenario.md").read_text()
     reference = {
@@ -469,13 +460,9 @@ def test_the_scenario_page_lists_every_key_a_file_may_hold():
         "hesitation_s",
         "lead_at_two_laps_m",
     }
-    known = (
-        set(TOP_KEYS)
-        | EXTRA_KEYS
-        | {*CONDITIONS_BOUNDS, *DERNY_BOUNDS, *TRACK_BOUNDS, *RIDER_BOUNDS, *TACTIC_BOUNDS}
-        | {*RESULT_BOUNDS, *RESULT_TYPES, *TACTIC_TYPES, "tactic"}
-        | reference
-    )
+    tables = (v.CONDITIONS_BOUNDS, v.DERNY_BOUNDS, v.TRACK_BOUNDS, v.RIDER_BOUNDS)
+    tables += (v.TACTIC_BOUNDS, v.RESULT_BOUNDS, v.RESULT_TYPES, v.TACTIC_TYPES)
+    known = set(TOP_KEYS) | EXTRA_KEYS | {"tactic"} | reference | {k for t in tables for k in t}
     shown = set(re.findall(r"`([a-z_0-9]+)`", page))
     missing = sorted(k for k in known if k not in shown and f"[{k}]" not in page)
     assert not missing, missing
