@@ -751,16 +751,16 @@ class AttackPointSweep:
         return pd.DataFrame([r.to_dict() for r in self.rows])
 
 
-def attack_point_sweep(
-    scenario: Scenario, rider: str | None, distances: Iterable[float]
-) -> AttackPointSweep:
-    """Replay ``scenario`` with ``rider`` launching all out at each distance to go (m).
+def attack_at(m_to_go: float) -> dict[str, Any]:
+    """The tactic of a rider going all out at ``m_to_go`` (the attack-point sweep's)."""
+    return {"kind": "attack", "attack_m_to_go": float(m_to_go)}
 
-    The rider's tactic becomes an attack at that mark (``kind = "attack"``,
-    ``attack_m_to_go = d``): he follows until then, goes all out and rides to the line; the
-    others are unchanged.  A distance at or beyond the derny's pull-off means attacking as the
-    derny leaves (no one may pass the derny before).  ``rider`` defaults to the attacker.
-    """
+
+def sweep_points(
+    scenario: Scenario, rider: str | None, distances: Iterable[float]
+) -> tuple[str, list[float]]:
+    """The swept rider (default the attacker) and the distances, checked: each inside the
+    race."""
     name = rider if rider is not None else scenario.attacker
     if name is None:
         raise AnalysisError(f"{scenario.source}: rider: the scenario names no attacker; give one")
@@ -774,9 +774,23 @@ def attack_point_sweep(
                 f"{scenario.source}: distances: {d:g} m is not inside the "
                 f"{scenario.race_m:g} m race"
             )
+    return name, ds
+
+
+def attack_point_sweep(
+    scenario: Scenario, rider: str | None, distances: Iterable[float]
+) -> AttackPointSweep:
+    """Replay ``scenario`` with ``rider`` launching all out at each distance to go (m).
+
+    The rider's tactic becomes an attack at that mark (``kind = "attack"``,
+    ``attack_m_to_go = d``): he follows until then, goes all out and rides to the line; the
+    others are unchanged.  A distance at or beyond the derny's pull-off means attacking as the
+    derny leaves (no one may pass the derny before).  ``rider`` defaults to the attacker.
+    """
+    name, ds = sweep_points(scenario, rider, distances)
     rows = []
     for d in ds:
-        res = simulate(scenario.with_tactic(name, kind="attack", attack_m_to_go=d), traces=False)
+        res = simulate(scenario.with_tactic(name, **attack_at(d)), traces=False)
         rows.append(
             AttackPointRow(
                 m_to_go=d,

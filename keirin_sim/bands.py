@@ -16,6 +16,9 @@ not depend on the number of workers.
 - :func:`compare_band`: each tactic variant's win probability (95 % Wilson interval) and
   signed margin (median, 5-95 %) over the same drawn races, so "early attack versus late
   sprint" is a comparison of odds.
+- :func:`attack_point_band`: the same for the attack-point sweep: the rider's odds when it goes
+  all out at each distance to go.  One race's sweep turns on that race's draws (the other
+  riders' launch points and tolerances); the odds show how the answer moves with the point.
 """
 
 from __future__ import annotations
@@ -31,8 +34,10 @@ from .analysis import (
     DEFAULT_TOL_S,
     _signed_margin,
     _with_attacker,
+    attack_at,
     critical_hesitation,
     parse_variants,
+    sweep_points,
 )
 from .batch import wilson
 from .batch.runner import drawn_scenario, mc_point
@@ -207,6 +212,24 @@ class VariantBand:
         }
 
 
+def _tactics_band(
+    scenario: Scenario,
+    rider: str,
+    tactics: tuple[dict[str, Any], ...],
+    runs: int,
+    seed: int,
+    ex: dict[str, Any],
+) -> list[tuple[int, tuple[float, ...]]]:
+    """Each of ``tactics`` for ``rider`` raced in the same ``runs`` drawn races: per tactic,
+    (wins, signed margins race by race)."""
+    fn = functools.partial(_variants_one, mc_point(scenario), int(seed), rider, tactics)
+    out = map_tasks(fn, range(int(runs)), warm=lambda: simulate(scenario), **ex)
+    return [
+        (sum(run[k][0] for run in out), tuple(run[k][1] for run in out))
+        for k in range(len(tactics))
+    ]
+
+
 def compare_band(
     scenario: Scenario,
     runs: int,
@@ -222,25 +245,58 @@ def compare_band(
     vs = parse_variants(scenario, None, rider)
     name = vs[0].rider
     tactics = tuple(dict(v.tactic) for v in vs)
-    fn = functools.partial(_variants_one, mc_point(scenario), int(seed), name, tactics)
-    out = map_tasks(
-        fn,
-        range(int(runs)),
-        workers=workers,
-        scheduler=scheduler,
-        progress=progress,
-        warm=lambda: simulate(scenario),
-    )
+    ex = {"workers": workers, "scheduler": scheduler, "progress": progress}
+    out = _tactics_band(scenario, name, tactics, runs, seed, ex)
     bands = tuple(
-        VariantBand(
-            name=v.name,
-            wins=sum(run[k][0] for run in out),
-            runs=len(out),
-            margins_s=tuple(run[k][1] for run in out),
-        )
-        for k, v in enumerate(vs)
+        VariantBand(name=v.name, wins=wins, runs=int(runs), margins_s=margins)
+        for v, (wins, margins) in zip(vs, out, strict=True)
     )
     return name, bands
 
 
-__all__ = ["CatchBand", "VariantBand", "catch_band", "compare_band", "with_band"]
+@dataclass(frozen=True)
+class AttackPointBand(VariantBand):
+    """One distance of the attack-point sweep over the drawn races (``name`` is the distance
+    as text)."""
+
+    m_to_go: float = math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        d = super().to_dict()
+        del d["variant"]
+        return {"m_to_go": self.m_to_go, **d}
+
+
+def attack_point_band(
+    scenario: Scenario,
+    rider: str | None,
+    distances: Any,
+    runs: int,
+    seed: int = 0,
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool | None = None,
+) -> tuple[str, tuple[AttackPointBand, ...]]:
+    """The attack-point sweep (:func:`keirin_sim.analysis.attack_point_sweep`) in the same
+    ``runs`` drawn races: (the rider, one :class:`AttackPointBand` per distance)."""
+    name, ds = sweep_points(scenario, rider, distances)
+    tactics = tuple(attack_at(d) for d in ds)
+    ex = {"workers": workers, "scheduler": scheduler, "progress": progress}
+    out = _tactics_band(scenario, name, tactics, runs, seed, ex)
+    bands = tuple(
+        AttackPointBand(name=f"{d:g}", wins=wins, runs=int(runs), margins_s=margins, m_to_go=d)
+        for d, (wins, margins) in zip(ds, out, strict=True)
+    )
+    return name, bands
+
+
+__all__ = [
+    "AttackPointBand",
+    "CatchBand",
+    "VariantBand",
+    "attack_point_band",
+    "catch_band",
+    "compare_band",
+    "with_band",
+]

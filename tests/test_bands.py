@@ -117,3 +117,56 @@ def test_cli_band_bad_input_is_one_line(capsys, argv, needle):
     rc, out, err = run_cli(capsys, *argv)
     assert rc == 2 and out == ""
     assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_attack_point_sweep_over_drawn_races():
+    """Each point's odds come from the same drawn races as the variants': race ``i`` of the
+    point is the Monte Carlo's race ``i`` with the rider attacking there."""
+    from keirin_sim import simulate
+    from keirin_sim.analysis import attack_at
+    from keirin_sim.bands import attack_point_band
+
+    sc = load_scenario("early_vs_late.toml")
+    rider, points = attack_point_band(sc, None, [700.0, 300.0], 3, seed=4, workers=1,
+                                      progress=False)  # fmt: skip
+    assert rider == "Jason Kenny" and [p.m_to_go for p in points] == [700.0, 300.0]
+    for p in points:
+        wins = 0
+        for i in range(3):
+            res = simulate(sample_run(sc, 4, i).with_tactic(rider, **attack_at(p.m_to_go)))
+            wins += res.finish_order[0] == rider
+        assert p.wins == wins and p.runs == 3
+        d = p.to_dict()
+        assert d["m_to_go"] == p.m_to_go and "variant" not in d
+    two = attack_point_band(sc, None, [700.0, 300.0], 3, seed=4, workers=2, progress=False)[1]
+    assert [p.margins_s for p in two] == [p.margins_s for p in points]
+
+
+def test_cli_compare_sweep_runs_json_text_and_chart(capsys, tmp_path):
+    png = tmp_path / "sweep.png"
+    args = ("compare", "--sweep", "700:300:200", "--runs", 2, "--workers", 1)
+    rc, out, err = run_cli(capsys, *args, "--plot", png)
+    assert rc == 0, err
+    assert "The same over the 2 drawn races: Jason Kenny's odds at each point" in out
+    assert png.stat().st_size > 10_000
+    rc, out, err = run_cli(capsys, *args, "--json")
+    assert rc == 0, err
+    sweep = json.loads(out)["band"]["sweep"]
+    assert [p["m_to_go"] for p in sweep] == [700.0, 500.0, 300.0]
+    assert all(p["runs"] == 2 and len(p["win_ci95"]) == 2 for p in sweep)
+
+
+def test_the_sweep_chart_gains_the_odds_panel():
+    from keirin_sim import plots
+    from keirin_sim.analysis import attack_point_sweep, compare_variants
+    from keirin_sim.bands import attack_point_band
+
+    sc = load_scenario("early_vs_late.toml")
+    comp = compare_variants(sc)
+    sweep = attack_point_sweep(sc, None, [700.0, 500.0, 300.0])
+    _, points = attack_point_band(sc, None, [700.0, 500.0, 300.0], 2, workers=1, progress=False)
+    plain = plots.compare_chart(comp, sweep)
+    more = plots.compare_chart(comp, sweep, point_odds=[p.to_dict() for p in points])
+    assert len(more.axes) == len(plain.axes) + 1
+    titles = [a.get_title(loc) for a in more.axes for loc in ("left", "center")]
+    assert any("plausible races" in t for t in titles)

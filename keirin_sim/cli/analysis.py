@@ -18,7 +18,7 @@ from ..analysis import (
     critical_hesitation,
     parse_range,
 )
-from ..bands import catch_band, compare_band, with_band
+from ..bands import attack_point_band, catch_band, compare_band, with_band
 from ..batch import BatchError
 from .common import (
     CHART_EXTENSIONS,
@@ -149,17 +149,20 @@ def cmd_compare(args: argparse.Namespace) -> int:
     ex = _band_args(args)
     comp = compare_variants(sc, args.rider)
     sweep = attack_point_sweep(sc, comp.rider, ds) if ds is not None else None
-    bands = None
+    bands = points = None
     if args.runs is not None:
         try:
             _, bands = compare_band(sc, args.runs, args.seed, comp.rider, **ex)
+            if ds is not None:
+                _, points = attack_point_band(sc, comp.rider, ds, args.runs, args.seed, **ex)
         except BatchError as e:
             raise CliError(str(e)) from None
     if plot is not None:
         from .. import plots  # matplotlib: loaded only when a chart is asked for
 
         odds = None if bands is None else [b.to_dict() for b in bands]
-        plots.save(plots.compare_chart(comp, sweep, odds), plot)
+        point_odds = None if points is None else [b.to_dict() for b in points]
+        plots.save(plots.compare_chart(comp, sweep, odds, point_odds), plot)
     if args.json:
         out = comp.to_dict()
         if sweep is not None:
@@ -167,6 +170,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if bands is not None:
             out["band"] = {"runs": args.runs, "seed": args.seed}
             out["band"]["variants"] = [b.to_dict() for b in bands]
+            if points is not None:
+                out["band"]["sweep"] = [b.to_dict() for b in points]
         print(json.dumps(json_safe(out), indent=2, allow_nan=False))
         return EXIT_OK
     print(f"{comp.scenario}: {comp.rider}, one tactic per variant against the same field")
@@ -193,21 +198,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
             f"Over {args.runs} races drawn from the scenario's [uncertainty] (seed {args.seed}): "
             f"{comp.rider}'s odds with each tactic"
         )
-        head = ["Variant", "Win", "95 % CI", "Margin s, median", "5-95 %"]
-        rows = []
-        for b in bands:
-            d = b.to_dict()
-            m = d["margin_s"]
-            rows.append(
-                [
-                    b.name,
-                    f"{100 * b.win_probability:.0f} %",
-                    f"{100 * d['win_ci95'][0]:.0f}-{100 * d['win_ci95'][1]:.0f} %",
-                    _fmt(m["median"], "+.3f"),
-                    f"{_fmt(m['p5'], '+.3f')} to {_fmt(m['p95'], '+.3f')}",
-                ]
-            )
-        print(table(head, rows, [False, True, True, True, True]))
+        print(_odds_table("Variant", bands))
     if sweep is not None:
         print()
         print(f"Attack-point sweep: {sweep.rider} goes all out at each distance to go")
@@ -223,9 +214,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
             for r in sweep.rows
         ]
         print(table(head, rows, [True, True, True, True, False]))
+    if points is not None:
+        print()
+        print(f"The same over the {args.runs} drawn races: {comp.rider}'s odds at each point")
+        print(_odds_table("Launch m to go", points))
     if plot is not None:
         print(f"wrote {plot}")
     return EXIT_OK
+
+
+def _odds_table(first: str, bands: Any) -> str:
+    """Win probability (95 % interval) and margin (median, 5-95 %) of each band's row."""
+    head = [first, "Win", "95 % CI", "Margin s, median", "5-95 %"]
+    rows = []
+    for b in bands:
+        d = b.to_dict()
+        m = d["margin_s"]
+        rows.append(
+            [
+                b.name,
+                f"{100 * b.win_probability:.0f} %",
+                f"{100 * d['win_ci95'][0]:.0f}-{100 * d['win_ci95'][1]:.0f} %",
+                _fmt(m["median"], "+.3f"),
+                f"{_fmt(m['p5'], '+.3f')} to {_fmt(m['p95'], '+.3f')}",
+            ]
+        )
+    return table(head, rows, [first != "Variant", True, True, True, True])
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:
@@ -287,7 +301,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:
     )
     q.add_argument("--plot", metavar="FILE", help="write the comparison chart (.png/.svg/.pdf)")
     q.add_argument("--json", action="store_true", help="print one JSON object and nothing else")
-    _band_options(q, "each variant's win probability and margin")
+    _band_options(q, "each variant's (and each swept point's) win probability and margin")
     q.set_defaults(func=cmd_compare)
 
 

@@ -200,6 +200,35 @@ def variants_chart(comparison: VariantComparison) -> Figure:
     return fig
 
 
+def _draw_point_odds(ax: Axes, ax_m: Axes, odds: Sequence[Mapping[str, Any]], lap_m: float) -> None:
+    """The attack-point sweep's odds over plausible races: the win probability at each point
+    with its 95 % interval, and the margin's median and 5-95 % band on the margin axes."""
+    rows = sorted(odds, key=lambda r: -r["m_to_go"])
+    d = np.array([r["m_to_go"] for r in rows], dtype=float)
+    p = np.array([100.0 * r["win_probability"] for r in rows])
+    lo = np.array([100.0 * r["win_ci95"][0] for r in rows])
+    hi = np.array([100.0 * r["win_ci95"][1] for r in rows])
+    ax.fill_between(d, lo, hi, color=FREE_COLOR, alpha=0.2, linewidth=0, label="95 % interval")
+    ax.plot(d, p, color=FREE_COLOR, linewidth=1.6, marker="o", markersize=3.5, label="wins")
+    ax.set_ylim(0.0, 100.0)
+    for x in (3, 2, 1):
+        if d.min() <= x * lap_m <= d.max():
+            ax.axvline(x * lap_m, color=MARK_COLOR, linestyle="--", linewidth=0.9)
+    n = rows[0]["runs"] if rows else 0
+    style_axes(ax, title=f"the same over {n} plausible races", ylabel="wins (%)", legend="inside")
+
+    def q(key: str) -> np.ndarray:
+        return np.array(
+            [np.nan if r["margin_s"][key] is None else r["margin_s"][key] for r in rows]
+        )
+
+    ax_m.fill_between(d, q("p5"), q("p95"), color="#777777", alpha=0.15, linewidth=0,
+                      label="5-95 % of plausible races")  # fmt: skip
+    ax_m.plot(d, q("median"), color="#777777", linewidth=1.2, linestyle="--",
+              label="median of plausible races")  # fmt: skip
+    ax_m.legend(loc="best", fontsize=8, frameon=False)
+
+
 def _draw_attack_sweep(ax_pos: Axes, ax_m: Axes, sweep: AttackPointSweep) -> None:
     rows = sorted(sweep.rows, key=lambda r: -r.m_to_go)
     d = np.array([r.m_to_go for r in rows])
@@ -276,21 +305,31 @@ def compare_chart(
     comparison: VariantComparison,
     sweep: AttackPointSweep | None = None,
     odds: Sequence[Mapping[str, Any]] | None = None,
+    point_odds: Sequence[Mapping[str, Any]] | None = None,
 ) -> Figure:
     """``keirin-sim compare``'s chart: :func:`variants_chart`; below it, with ``odds`` (the
     ``to_dict()`` of each :class:`keirin_sim.bands.VariantBand`, ``compare --runs``), each
     variant's win probability and margin over plausible races; then the
-    :func:`attack_point_chart` panels when a sweep is given."""
+    :func:`attack_point_chart` panels when a sweep is given, with ``point_odds`` (each
+    :class:`keirin_sim.bands.AttackPointBand`'s ``to_dict()``) a panel of the win probability
+    at each point and the margin's band over the same races."""
     if sweep is None and not odds:
         return variants_chart(comparison)
+    with_points = sweep is not None and bool(point_odds)
     heights = [1.0, *([0.5] if odds else []), *([1.1] if sweep is not None else [])]
+    if with_points:
+        heights[-1] = 1.6
     size = 5.0 + (3.0 if odds else 0.0) + (6.0 if sweep is not None else 0.0)
+    size += 3.0 if with_points else 0.0
     fig = KeirinFigure(figsize=(11.0, size), layout="constrained")
     parts = list(np.atleast_1d(fig.subfigures(len(heights), 1, height_ratios=heights)))
     _draw_variants(parts.pop(0).subplots(), comparison)
     if odds:
         _draw_odds(parts.pop(0).subplots(), comparison, odds)
     if sweep is not None:
-        a, b = parts.pop(0).subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [1.0, 1.2]})
-        _draw_attack_sweep(a, b, sweep)
+        ratios = [1.0, 0.9, 1.2] if with_points else [1.0, 1.2]
+        axes = parts.pop(0).subplots(len(ratios), 1, sharex=True, height_ratios=ratios)
+        _draw_attack_sweep(axes[0], axes[-1], sweep)
+        if with_points:
+            _draw_point_odds(axes[1], axes[-1], point_odds, sweep.lap_m)
     return fig
