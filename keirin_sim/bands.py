@@ -30,20 +30,14 @@ from typing import Any
 
 import numpy as np
 
-from .analysis import (
-    DEFAULT_TOL_S,
-    _signed_margin,
-    _with_attacker,
-    attack_at,
-    critical_hesitation,
-    parse_variants,
-    sweep_points,
-)
+from .analysis import DEFAULT_TOL_S, critical_hesitation
 from .batch import wilson
 from .batch.runner import drawn_scenario, mc_point
 from .batch.tasks import map_tasks
+from .counterfactual import signed_margin, with_attacker
 from .race import simulate
 from .scenario import Scenario
+from .variants import attack_at, parse_variants, sweep_points
 
 
 def _q(values: np.ndarray) -> dict[str, float | None]:
@@ -139,7 +133,7 @@ def catch_band(
 ) -> CatchBand:
     """The critical hesitation of ``runs`` races drawn from the scenario's ``[uncertainty]``
     with ``seed`` (the streams of ``keirin-sim mc``)."""
-    sc = _with_attacker(scenario, attacker)
+    sc = with_attacker(scenario, attacker)
     name = sc.attacker
     pt = mc_point(sc)  # the sampling plan, resolved once for every run
     fn = functools.partial(_catch_one, pt, int(seed), name, float(lo), float(hi), float(tol))
@@ -180,7 +174,7 @@ def _variants_one(
     out = []
     for t in tactics:
         res = simulate(sc.with_tactic(rider, **t))
-        out.append((res.finish_order[0] == rider, _signed_margin(res, rider)))
+        out.append((res.finish_order[0] == rider, signed_margin(res, rider)))
     return out
 
 

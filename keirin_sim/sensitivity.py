@@ -35,9 +35,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .analysis import DEFAULT_TOL_S, _signed_margin, critical_hesitation
+from .analysis import DEFAULT_TOL_S, critical_hesitation
 from .batch.sampling import _apply
 from .batch.tasks import map_tasks
+from .counterfactual import signed_margin
 from .race import simulate
 from .scenario import Scenario, ScenarioError
 from .uncertainty import _build_plan, _Plan, parse_uncertainty
@@ -207,7 +208,7 @@ def _evaluate(
         return hi if c.below is not None and c.below.caught else lo
     res = simulate(sc)
     if kind == "margin":
-        return _signed_margin(res, sc.attacker)
+        return signed_margin(res, sc.attacker)
     if kind == "win":
         return 1.0 if res.finish_order[0] == rider else 0.0
     return float(res.last_200m_s[rider])

@@ -123,8 +123,8 @@ def test_the_attack_point_sweep_over_drawn_races():
     """Each point's odds come from the same drawn races as the variants': race ``i`` of the
     point is the Monte Carlo's race ``i`` with the rider attacking there."""
     from keirin_sim import simulate
-    from keirin_sim.analysis import attack_at
     from keirin_sim.bands import attack_point_band
+    from keirin_sim.variants import attack_at
 
     sc = load_scenario("early_vs_late.toml")
     rider, points = attack_point_band(sc, None, [700.0, 300.0], 3, seed=4, workers=1,
