@@ -272,7 +272,7 @@ def attack_point_band(
     scheduler: Any = None,
     progress: bool | None = None,
 ) -> tuple[str, tuple[AttackPointBand, ...]]:
-    """The attack-point sweep (:func:`keirin_sim.analysis.attack_point_sweep`) in the same
+    """The attack-point sweep (:func:`keirin_sim.variants.attack_point_sweep`) in the same
     ``runs`` drawn races: (the rider, one :class:`AttackPointBand` per distance)."""
     name, ds = sweep_points(scenario, rider, distances)
     tactics = tuple(attack_at(d) for d in ds)

@@ -18,7 +18,8 @@ The modules, by concept:
 - :mod:`.style`: the figure class, palette and colours, the axes helpers, :func:`save`;
 - :mod:`.fonts`: the font fallback list and the one warning for glyphs no font has;
 - :mod:`.race`: charts of one race (gaps behind the leader, speed / power / W' balance);
-- :mod:`.analysis`: charts of :mod:`keirin_sim.analysis` (catch, variants, attack point);
+- :mod:`.analysis`: charts of :mod:`keirin_sim.analysis` and :mod:`keirin_sim.variants` (catch,
+  variants, attack point);
 - :mod:`.batch`: charts of Monte Carlo batches (summary, sweep heatmap);
 - :mod:`.scorecard`: the model against real finals (``keirin-sim validate``);
 - :mod:`.sensitivity`: the indices of a global sensitivity analysis;

@@ -1,5 +1,5 @@
-"""Charts of :mod:`keirin_sim.analysis`: the catch against the hesitation, the variants' lead
-over laps, the attack-point sweep."""
+"""Charts of :mod:`keirin_sim.analysis` and :mod:`keirin_sim.variants`: the catch against the
+hesitation, the variants' lead over laps, the attack-point sweep."""
 
 from __future__ import annotations
 
