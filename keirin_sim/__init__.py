@@ -10,7 +10,7 @@ from .rider import Rider
 from .scenario import Scenario, ScenarioError, load_scenario, parse_scenario
 from .tactics import Tactic
 
-__version__ = "0.6.0"
+__version__ = "0.6.1"
 
 __all__ = [
     "Event",
