@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
 from keirin_sim import cli
+
+
+def shipped_text(name: str) -> str:
+    """The text of a shipped scenario file (to build a bad one on)."""
+    return resources.files("keirin_sim.scenarios").joinpath(name).read_text(encoding="utf-8")
 
 
 def run_cli(capsys, *argv: object) -> tuple[int, str, str]:

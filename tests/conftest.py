@@ -1,4 +1,5 @@
-"""Shared fixtures: the shipped Tokyo scenario and its replay (computed once per session)."""
+"""Shared fixtures: the shipped Tokyo scenario and its replay, the early-versus-late variants
+(computed once per session)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ def tokyo():
 @pytest.fixture(scope="session")
 def tokyo_result(tokyo):
     return simulate(tokyo)
+
+
+@pytest.fixture(scope="session")
+def early():
+    """The early-versus-late scenario: the Tokyo field with Kenny's tactic varied."""
+    return load_scenario(Path(__file__).parents[1] / "scenarios" / "early_vs_late.toml")
 
 
 @pytest.fixture(scope="session")

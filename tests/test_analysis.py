@@ -15,13 +15,13 @@ import math
 import subprocess
 import sys
 from dataclasses import replace
-from importlib import resources
 from pathlib import Path
 
 import pytest
+from cli_helpers import shipped_text
 from matplotlib.figure import Figure
 
-from keirin_sim import ScenarioError, cli, load_scenario, plots, simulate
+from keirin_sim import ScenarioError, cli, plots, simulate
 from keirin_sim.analysis import (
     AnalysisError,
     attack_point_sweep,
@@ -36,20 +36,6 @@ ROOT = Path(__file__).resolve().parents[1]
 EARLY = ROOT / "scenarios" / "early_vs_late.toml"
 KENNY = "Jason Kenny"
 GRID = [0.5 * k for k in range(31)]  # 0 to 15 s, as in the issue
-
-
-def _text(name: str) -> str:
-    return resources.files("keirin_sim.scenarios").joinpath(name).read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def tokyo():
-    return load_scenario(None)
-
-
-@pytest.fixture(scope="module")
-def early():
-    return load_scenario(EARLY)
 
 
 @pytest.fixture(scope="module")
@@ -362,7 +348,9 @@ def test_cli_compare_without_variants_is_one_line(capsys):
 def test_cli_bad_plot_and_bad_variants_write_nothing(capsys, tmp_path):
     _one_line_error(*_run(capsys, "catch", "--plot", tmp_path / "c.gif"), "--plot", ".gif")
     bad = tmp_path / "bad.toml"
-    bad.write_text(_text("tokyo2020_mens_final.toml") + "\n[[variants]]\nname = 'x'\nkind = 1\n")
+    bad.write_text(
+        shipped_text("tokyo2020_mens_final.toml") + "\n[[variants]]\nname = 'x'\nkind = 1\n"
+    )
     out = tmp_path / "compare.png"
     _one_line_error(*_run(capsys, "compare", bad, "--plot", out), "variants[0].kind")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
@@ -370,7 +358,9 @@ def test_cli_bad_plot_and_bad_variants_write_nothing(capsys, tmp_path):
 
 def test_cli_subprocess_bad_variant_no_traceback(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text(_text("tokyo2020_mens_final.toml") + "\n[[variants]]\nname = 'x'\nfoo = 1\n")
+    bad.write_text(
+        shipped_text("tokyo2020_mens_final.toml") + "\n[[variants]]\nname = 'x'\nfoo = 1\n"
+    )
     p = subprocess.run(
         [sys.executable, "-m", "keirin_sim.cli", "compare", str(bad)],
         capture_output=True,

@@ -4,13 +4,13 @@ sweep (their commands and charts are tested with the catch's, in test_analysis.p
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_helpers import shipped_text
 
-from keirin_sim import ScenarioError, load_scenario, parse_scenario, simulate
+from keirin_sim import ScenarioError, parse_scenario, simulate
 from keirin_sim.counterfactual import AnalysisError, parse_range
 from keirin_sim.scenario import tomllib
 from keirin_sim.variants import Variant, attack_point_sweep, compare_variants, parse_variants
@@ -18,20 +18,6 @@ from keirin_sim.variants import Variant, attack_point_sweep, compare_variants, p
 ROOT = Path(__file__).resolve().parents[1]
 EARLY = ROOT / "scenarios" / "early_vs_late.toml"
 KENNY = "Jason Kenny"
-
-
-def _text(name: str) -> str:
-    return resources.files("keirin_sim.scenarios").joinpath(name).read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def tokyo():
-    return load_scenario(None)
-
-
-@pytest.fixture(scope="module")
-def early():
-    return load_scenario(EARLY)
 
 
 # --- variants -----------------------------------------------------------------------------------
@@ -108,9 +94,9 @@ def test_compare_variants_from_python_objects(tokyo):
 
 def _variants_error(body: str | list) -> str:
     if isinstance(body, str):
-        data = tomllib.loads(_text("tokyo2020_mens_final.toml") + "\n" + body)
+        data = tomllib.loads(shipped_text("tokyo2020_mens_final.toml") + "\n" + body)
     else:
-        data = {**tomllib.loads(_text("tokyo2020_mens_final.toml")), "variants": body}
+        data = {**tomllib.loads(shipped_text("tokyo2020_mens_final.toml")), "variants": body}
     sc = parse_scenario(data, "bad.toml")
     with pytest.raises(AnalysisError) as e:
         parse_variants(sc)
