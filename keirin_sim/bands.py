@@ -236,16 +236,36 @@ def compare_band(
 ) -> tuple[str, tuple[VariantBand, ...]]:
     """Every ``[[variants]]`` tactic raced in the same ``runs`` drawn races: (the varied rider,
     one :class:`VariantBand` per variant)."""
+    ex = {"workers": workers, "scheduler": scheduler, "progress": progress}
+    name, bands, _ = compare_and_sweep_band(scenario, runs, seed, rider, (), **ex)
+    return name, bands
+
+
+def compare_and_sweep_band(
+    scenario: Scenario,
+    runs: int,
+    seed: int = 0,
+    rider: str | None = None,
+    distances: Any = (),
+    *,
+    workers: int | None = None,
+    scheduler: Any = None,
+    progress: bool | None = None,
+) -> tuple[str, tuple[VariantBand, ...], tuple[AttackPointBand, ...]]:
+    """:func:`compare_band` and, for the varied rider, :func:`attack_point_band` at
+    ``distances`` in one pass over the drawn races (each race drawn once for all the
+    tactics): (the rider, the variants' bands, the points' bands)."""
     vs = parse_variants(scenario, None, rider)
     name = vs[0].rider
-    tactics = tuple(dict(v.tactic) for v in vs)
+    ds = sweep_points(scenario, name, distances)[1] if len(distances) else []
+    tactics = (*(dict(v.tactic) for v in vs), *(attack_at(d) for d in ds))
     ex = {"workers": workers, "scheduler": scheduler, "progress": progress}
     out = _tactics_band(scenario, name, tactics, runs, seed, ex)
     bands = tuple(
         VariantBand(name=v.name, wins=wins, runs=int(runs), margins_s=margins)
-        for v, (wins, margins) in zip(vs, out, strict=True)
+        for v, (wins, margins) in zip(vs, out[: len(vs)], strict=True)
     )
-    return name, bands
+    return name, bands, _point_bands(ds, out[len(vs) :], runs)
 
 
 @dataclass(frozen=True)
@@ -277,12 +297,16 @@ def attack_point_band(
     name, ds = sweep_points(scenario, rider, distances)
     tactics = tuple(attack_at(d) for d in ds)
     ex = {"workers": workers, "scheduler": scheduler, "progress": progress}
-    out = _tactics_band(scenario, name, tactics, runs, seed, ex)
-    bands = tuple(
+    return name, _point_bands(ds, _tactics_band(scenario, name, tactics, runs, seed, ex), runs)
+
+
+def _point_bands(
+    ds: list[float], out: list[tuple[int, tuple[float, ...]]], runs: int
+) -> tuple[AttackPointBand, ...]:
+    return tuple(
         AttackPointBand(name=f"{d:g}", wins=wins, runs=int(runs), margins_s=margins, m_to_go=d)
         for d, (wins, margins) in zip(ds, out, strict=True)
     )
-    return name, bands
 
 
 __all__ = [
@@ -291,6 +315,7 @@ __all__ = [
     "VariantBand",
     "attack_point_band",
     "catch_band",
+    "compare_and_sweep_band",
     "compare_band",
     "with_band",
 ]

@@ -170,3 +170,13 @@ def test_the_sweep_chart_gains_the_odds_panel():
     assert len(more.axes) == len(plain.axes) + 1
     titles = [a.get_title(loc) for a in more.axes for loc in ("left", "center")]
     assert any("plausible races" in t for t in titles)
+
+
+def test_the_variants_and_the_points_in_one_pass_are_the_separate_ones():
+    from keirin_sim.bands import attack_point_band, compare_and_sweep_band
+
+    sc = load_scenario("early_vs_late.toml")
+    ex = {"workers": 1, "progress": False}
+    rider, variants, points = compare_and_sweep_band(sc, 2, 3, None, [600.0, 250.0], **ex)
+    assert variants == compare_band(sc, 2, seed=3, **ex)[1]
+    assert points == attack_point_band(sc, rider, [600.0, 250.0], 2, seed=3, **ex)[1]

@@ -18,7 +18,7 @@ from ..analysis import (
     critical_hesitation,
     parse_range,
 )
-from ..bands import attack_point_band, catch_band, compare_band, with_band
+from ..bands import catch_band, compare_and_sweep_band, with_band
 from ..batch import BatchError
 from .common import (
     CHART_EXTENSIONS,
@@ -152,9 +152,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     bands = points = None
     if args.runs is not None:
         try:
-            _, bands = compare_band(sc, args.runs, args.seed, comp.rider, **ex)
-            if ds is not None:
-                _, points = attack_point_band(sc, comp.rider, ds, args.runs, args.seed, **ex)
+            # the variants and the swept points in one pass: each race is drawn once
+            _, bands, pts = compare_and_sweep_band(
+                sc, args.runs, args.seed, comp.rider, ds or (), **ex
+            )
+            points = pts if ds is not None else None
         except BatchError as e:
             raise CliError(str(e)) from None
     if plot is not None:
