@@ -50,7 +50,7 @@ def deriv_cost(race) -> float:
     wheels ahead taken again, as at the end of a step), in the state ``race`` is in."""
     from numba import njit
 
-    import keirin_sim.kernel as K
+    import keirin_sim.engine.kernel as K
 
     @njit
     def loop(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, reps):
@@ -91,11 +91,11 @@ def main() -> None:
     ap.add_argument("--paired", type=int, default=6000)
     a = ap.parse_args()
 
-    import keirin_sim.kernel as K
-    import keirin_sim.race as R
-    from keirin_sim.batch import run_batch, sample_run
-    from keirin_sim.batch.jobs import _mc_job, _scenario
-    from keirin_sim.batch.sampling import _apply, _sample
+    import keirin_sim.engine.kernel as K
+    import keirin_sim.simulation as R
+    from keirin_sim.montecarlo import run_batch, sample_run
+    from keirin_sim.montecarlo.jobs import _mc_job, _scenario
+    from keirin_sim.montecarlo.sampling import _apply, _sample
 
     sc = _scenario(SCENARIO, None)
     point = _mc_job(sc, a.races, 1).points[0]
@@ -114,7 +114,7 @@ def main() -> None:
     scs = build()
 
     def setup(dt=None):
-        return [R.Race(s, traces=False, keep_log=False, dt=dt) for s in scs]
+        return [R.build_race(s, traces=False, keep_log=False, dt=dt) for s in scs]
 
     def run(dt=None):
         for race in setup(dt):
@@ -144,7 +144,7 @@ def main() -> None:
         stats += race.kstats
     stats /= m
     attempts = stats[K.HS_STEPS] + stats[K.HS_REJECTED]
-    race = R.Race(scs[0], traces=False, keep_log=False)
+    race = R.build_race(scs[0], traces=False, keep_log=False)
     race.env.run(until=100.0)  # in the sprint, after the derny has gone
     dc = deriv_cost(race)
     print(
@@ -175,7 +175,7 @@ def main() -> None:
         errs = []
         att = 0.0
         for s, r in zip(checks, ref, strict=True):
-            race = R.Race(s, traces=False, keep_log=False, dt=dt)
+            race = R.build_race(s, traces=False, keep_log=False, dt=dt)
             out = race.run_outcome()
             att += race.kstats[K.HS_STEPS] + race.kstats[K.HS_REJECTED]
             errs.append(max(abs(x - y) for x, y in zip(out.finish_times, r, strict=True)))

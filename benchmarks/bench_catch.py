@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from keirin_sim import load_scenario, simulate
-from keirin_sim.analysis import catch_sweep, critical_hesitation
+from keirin_sim.questions.catch import catch_sweep, critical_hesitation
 
 #: The sweep the issue asks for: 25 values of the field's hesitation (s), 0 to 15 s.
 HESITATIONS = [15.0 * k / 24 for k in range(25)]

@@ -24,7 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from keirin_sim.montecarlo import run_batch
-from keirin_sim.scenario import Scenario, load_scenario
+from keirin_sim.scenario.loading import load_scenario
+from keirin_sim.scenario.scenario import Scenario
 
 FIELD = Path(__file__).resolve().parents[1] / "scenarios" / "neutral_field.toml"
 #: The UCI keirin's distance on a 250 m track (6 laps).

@@ -36,7 +36,7 @@ def machine() -> str:
 def with_kernel_timed(fn: Callable[[], object]) -> tuple[float, float]:
     """Run ``fn`` with the compiled kernel's calls timed: the wall time of ``fn`` and the part
     of it spent in the kernel (s)."""
-    import keirin_sim.race as R
+    import keirin_sim.engine.race as R
 
     real = R.K.advance
     spent = 0.0
@@ -62,8 +62,8 @@ def main() -> None:
     ap.add_argument("--races", type=int, default=500)
     a = ap.parse_args()
 
-    import keirin_sim.kernel as K
-    import keirin_sim.race as R
+    import keirin_sim.engine.kernel as K
+    import keirin_sim.simulation as R
     from keirin_sim import load_scenario, simulate
 
     sc = load_scenario()
@@ -95,7 +95,7 @@ def main() -> None:
         f"  of which compiled kernel {kern * 1e3:.3f} ms, SimPy and Python "
         f"{(total - kern) * 1e3:.3f} ms (instrumented run, mean)"
     )
-    race = R.Race(sc, traces=False)
+    race = R.build_race(sc, traces=False)
     race.run()
     ks = race.kstats
     print(

@@ -20,10 +20,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_montecarlo import reference_rate  # noqa: E402
 from bench_simulate import machine  # noqa: E402
 
-from keirin_sim import load_scenario, simulate  # noqa: E402
-from keirin_sim.calibration import calibrate, default_rider  # noqa: E402
-from keirin_sim.conditions import air_density  # noqa: E402
-from keirin_sim.timetrial import EVENTS, ride  # noqa: E402
+from keirin_sim import load_scenario, simulate
+from keirin_sim.calibration import calibrate, default_rider
+from keirin_sim.engine.timetrial import EVENTS, ride
+from keirin_sim.model.air import air_density
 
 #: Published pairs (validation-data.md section 1): rider, flying 200 m, kilo, where.
 #: Santiago's altitude is not published: both times are taken at the sea-level density there.

@@ -27,9 +27,9 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
-from .rider import APR_K_PER_S, BIKE_MASS_KG, PMAX_BOUNDS_W, Rider
-from .timetrial import SEA_LEVEL_AIR_DENSITY, golden_min, ride, rider_dict
-from .track import Track
+from keirin_sim.engine.timetrial import SEA_LEVEL_AIR_DENSITY, golden_min, ride, rider_dict
+from keirin_sim.model.rider import APR_K_PER_S, BIKE_MASS_KG, PMAX_BOUNDS_W, Rider
+from keirin_sim.model.track import Track
 
 SEXES = ("men", "women")
 #: Range of the reserve's decay constant searched when a kilo is given (1/s): modelling choice

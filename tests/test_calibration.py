@@ -15,7 +15,7 @@ from keirin_sim.calibration import (
     gear_for,
     with_form,
 )
-from keirin_sim.timetrial import ride
+from keirin_sim.engine.timetrial import ride
 
 
 def test_the_fit_rides_the_given_time():
@@ -75,7 +75,7 @@ def test_form_on_the_day_matches_a_new_fit():
         moved = with_form(base, t)
         assert ride("flying200", moved, traces=False).time_s == pytest.approx(t, abs=0.02)
     with pytest.raises(CalibrationError):
-        from keirin_sim.rider import Rider
+        from keirin_sim.model.rider import Rider
 
         with_form(Rider("hand-set"), 9.3)
 
@@ -100,7 +100,7 @@ def test_a_rider_s_own_gear_is_calibrated_with():
 
 
 def test_the_rider_defaults_are_the_default_elite_man():
-    from keirin_sim.rider import Rider
+    from keirin_sim.model.rider import Rider
 
     plain, man = Rider("x"), default_rider("men")
     for f in ("mass_kg", "cda_m2", "development_m", "pmax_w", "cp_w", "w_prime_j"):
@@ -108,7 +108,7 @@ def test_the_rider_defaults_are_the_default_elite_man():
 
 
 def test_a_rider_given_nothing_is_the_default_elite_rider_of_its_sex():
-    from keirin_sim.scenario import parse_scenario
+    from keirin_sim.scenario.loading import parse_scenario
 
     sc = parse_scenario(
         {
@@ -129,7 +129,8 @@ def test_a_rider_given_nothing_is_the_default_elite_rider_of_its_sex():
 def test_times_set_in_thinner_air_make_a_weaker_rider():
     """The same flying 200 m ridden at altitude needs less power: the scenario calibrates from
     the air the time was set in (``times_air_density``)."""
-    from keirin_sim.scenario import ScenarioError, parse_scenario
+    from keirin_sim.scenario.loading import parse_scenario
+    from keirin_sim.scenario.scenario import ScenarioError
 
     sc = parse_scenario(
         {
@@ -168,7 +169,8 @@ def test_times_set_in_thinner_air_make_a_weaker_rider():
 )
 def test_a_sex_that_is_neither_is_an_error_wherever_it_is_given(data, key):
     """Also beside hand-set physiology and with no time given (it used to be ignored there)."""
-    from keirin_sim.scenario import ScenarioError, parse_scenario
+    from keirin_sim.scenario.loading import parse_scenario
+    from keirin_sim.scenario.scenario import ScenarioError
 
     base = {"name": "x", "riders": [{"name": "A"}, {"name": "B"}]}
     with pytest.raises(ScenarioError, match=rf"{re.escape(key)}: must be one of men, women"):

@@ -1,18 +1,40 @@
-"""The package's shape: no import cycles between its modules (imports inside functions
-included, those under ``if TYPE_CHECKING:`` not, since they never run), no library module that
-imports the command line, and no module over 800 lines."""
+"""The package's shape.  The layers (each package imports only those below it, imports inside
+functions and under ``TYPE_CHECKING`` included) are import-linter's contract in pyproject.toml,
+run here and in CI; this file adds what the tool does not check: no private name imported from
+another module, no module over 800 lines, tests that mirror the packages, and a contract that
+would fail if the layers were broken."""
 
 from __future__ import annotations
 
 import ast
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
-PKG = Path(__file__).resolve().parents[1] / "keirin_sim"
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "keirin_sim"
 MAX_LINES = 800
 #: The compiled kernel is one numba-compiled unit: its step, event location and reflexes
 #: call each other as jitted functions of one module, and splitting it would cost compile
 #: caching across modules for no reader's gain.
 EXEMPT = {"kernel"}
+#: The layers, top to bottom, as the contract lists them.
+LAYERS = [
+    "cli",
+    "plots",
+    "questions",
+    "montecarlo",
+    "simulation",
+    "scenario",
+    "calibration",
+    "behaviour",
+    "engine",
+    "results",
+    "model",
+]
 
 
 def module_name(path: Path) -> str:
@@ -26,116 +48,55 @@ def modules() -> dict[str, Path]:
     return {module_name(p): p for p in PKG.rglob("*.py")}
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    t = node.test
-    return (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
-        isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING"
+def lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
+    exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    return subprocess.run([exe], cwd=cwd, capture_output=True, text=True)
+
+
+def test_contract_lists_every_layer():
+    from keirin_sim.scenario.loading import tomllib
+
+    cfg = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = cfg["contracts"][0]["layers"]
+    assert layers[: len(LAYERS)] == [f"keirin_sim.{n}" for n in LAYERS]
+    top = {p.stem for p in PKG.iterdir() if p.suffix == ".py" or (p / "__init__.py").exists()}
+    listed = {x.strip().split(".")[1] for layer in layers for x in layer.split("|")}
+    assert top - {"__init__", "__main__", "scenarios", "__pycache__"} == listed
+
+
+@pytest.mark.skipif(
+    not (shutil.which("lint-imports") or (Path(sys.executable).parent / "lint-imports").exists()),
+    reason="import-linter is a dev dependency",
+)
+def test_layers_contract_holds_and_catches_an_import_inside_a_function(tmp_path):
+    ok = lint_imports(ROOT)
+    assert ok.returncode == 0, ok.stdout[-2000:]
+    # the same tree with one upward import hidden in a function breaks the contract
+    shutil.copytree(PKG, tmp_path / "keirin_sim", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    aero = tmp_path / "keirin_sim" / "model" / "aero.py"
+    aero.write_text(aero.read_text() + "\n\ndef _up():\n    from keirin_sim.engine import kernel\n")
+    env_path = f"{tmp_path}"
+    bad = subprocess.run(
+        [shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": env_path, "PATH": str(Path(sys.executable).parent)},
     )
+    assert bad.returncode != 0 and "keirin_sim.model.aero -> keirin_sim.engine.kernel" in bad.stdout
 
 
-def imports(name: str, path: Path, known: set[str]) -> set[str]:
-    """The package modules ``name`` imports anywhere except under TYPE_CHECKING."""
-    tree = ast.parse(path.read_text())
-    is_pkg = path.name == "__init__.py"
-    base = name.split(".") if is_pkg else name.split(".")[:-1]
-    out: set[str] = set()
-
-    def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            for n in node.orelse:
-                visit(n)
-            return
-        if isinstance(node, ast.Import):
-            for a in node.names:
-                if a.name in known:
-                    out.add(a.name)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                root = base[: len(base) - node.level + 1]
-                mod = ".".join(root + ([node.module] if node.module else []))
-            else:
-                mod = node.module or ""
-            if mod in known:
-                out.add(mod)
-            for a in node.names:  # "from . import plots" imports the module plots
-                sub = f"{mod}.{a.name}"
-                if sub in known:
-                    out.add(sub)
-        for child in ast.iter_child_nodes(node):
-            visit(child)
-
-    visit(tree)
-    out.discard(name)
-    return out
-
-
-def graph() -> dict[str, set[str]]:
-    mods = modules()
-    known = set(mods)
-    g = {}
-    for name, path in mods.items():
-        deps = imports(name, path, known)
-        # importing a.b.c runs a/__init__ and a/b/__init__ first
-        for d in list(deps):
-            parts = d.split(".")
-            deps |= {".".join(parts[:k]) for k in range(1, len(parts))} & known
-        deps.discard(name)
-        g[name] = {d for d in deps if not name.startswith(d + ".")}  # a parent is loaded already
-    return g
-
-
-def find_cycle(g: dict[str, set[str]]) -> list[str] | None:
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def dfs(u: str) -> list[str] | None:
-        state[u] = 1
-        stack.append(u)
-        for v in sorted(g.get(u, ())):
-            if state.get(v) == 1:
-                return stack[stack.index(v) :] + [v]
-            if v not in state:
-                c = dfs(v)
-                if c:
-                    return c
-        stack.pop()
-        state[u] = 2
-        return None
-
-    for u in sorted(g):
-        if u not in state:
-            c = dfs(u)
-            if c:
-                return c
-    return None
-
-
-def test_no_import_cycles():
-    cycle = find_cycle(graph())
-    assert cycle is None, " -> ".join(cycle)
-
-
-def test_cycle_finder_sees_imports_inside_functions(tmp_path):
-    g = {"a": {"b"}, "b": {"c"}, "c": {"a"}}
-    assert find_cycle(g) == ["a", "b", "c", "a"]
-    src = tmp_path / "m.py"
-    src.write_text(
-        "from typing import TYPE_CHECKING\n"
-        "if TYPE_CHECKING:\n    from .x import X\n"
-        "def f():\n    from .y import Y\n"
-    )
-    assert imports("keirin_sim.m", src, {"keirin_sim.x", "keirin_sim.y"}) == {"keirin_sim.y"}
-
-
-def test_only_the_command_line_imports_the_command_line():
-    g = graph()
-    offenders = [
-        m
-        for m, deps in g.items()
-        if not m.startswith("keirin_sim.cli")
-        and any(d == "keirin_sim.cli" or d.startswith("keirin_sim.cli.") for d in deps)
-        and m != "keirin_sim.__main__"
-    ]
+def test_no_private_name_is_imported_from_another_module():
+    offenders = []
+    for name, path in modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("keirin_sim"):
+                offenders += [
+                    f"{name}: {node.module}.{a.name}"
+                    for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")
+                ]
     assert offenders == []
 
 
@@ -149,13 +110,26 @@ def test_no_module_over_800_lines():
     assert long == {}, f"split these by concept: {long}"
 
 
-def test_every_subpackage_is_installed():
-    """``pip install .`` (not editable) ships every package of keirin_sim: pyproject.toml lists
-    them one by one, so a new subpackage must be added there."""
-    from keirin_sim.scenario import tomllib
+def test_tests_mirror_the_packages():
+    """Every test of a layer's module lives in tests/<layer>/ (tests/engine/test_race.py);
+    top-level modules' tests and the whole-project checks stay in tests/."""
+    tests = ROOT / "tests"
+    packages = {p.name for p in PKG.iterdir() if (p / "__init__.py").exists()}
+    for d in tests.iterdir():
+        if d.is_dir() and d.name not in ("data", "__pycache__"):
+            assert d.name in packages, f"tests/{d.name} mirrors no package"
+            for t in d.glob("test_*.py"):
+                stem = t.stem.removeprefix("test_")
+                assert (PKG / d.name / f"{stem}.py").exists() or stem == d.name, (
+                    f"{t.relative_to(ROOT)} tests no module keirin_sim/{d.name}/{stem}.py"
+                )
 
-    listed = set(
-        tomllib.loads((PKG.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
-    )
-    found = {module_name(p.parent / "__init__.py") for p in PKG.rglob("__init__.py")}
-    assert found | {"keirin_sim.scenarios"} == listed
+
+def test_docs_layout_lists_every_module():
+    page = (ROOT / "docs" / "layout.md").read_text()
+    missing = [
+        str(p.relative_to(ROOT))
+        for p in PKG.rglob("*.py")
+        if p.name != "__init__.py" and f"`{p.relative_to(ROOT)}`" not in page
+    ]
+    assert missing == []

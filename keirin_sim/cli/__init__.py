@@ -33,11 +33,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .. import __version__
-from ..files import OutputError, write_atomically
-from ..scenario import ScenarioError
-from . import analysis, batch, run, sensitivity, timetrial, validate
-from .common import (
+from keirin_sim.cli import analysis, batch, run, sensitivity, timetrial, validate
+from keirin_sim.cli.common import (
     CHART_EXTENSIONS,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -53,7 +50,10 @@ from .common import (
     load_or_fail,
     split_names,
 )
-from .run import format_events, format_lap_gaps, format_result, format_results
+from keirin_sim.cli.run import format_events, format_lap_gaps, format_result, format_results
+from keirin_sim.files import OutputError, write_atomically
+from keirin_sim.scenario.scenario import ScenarioError
+from keirin_sim.version import __version__
 
 COMMANDS = (run, batch, analysis, sensitivity, timetrial, validate)
 

@@ -2,6 +2,6 @@
 
 import sys
 
-from . import main
+from keirin_sim.cli import main
 
 sys.exit(main())

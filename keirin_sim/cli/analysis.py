@@ -6,21 +6,7 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..analysis import (
-    DEFAULT_COMPARE_SCENARIO,
-    DEFAULT_HESITATIONS,
-    DEFAULT_SWEEP,
-    DEFAULT_TOL_S,
-    AnalysisError,
-    attack_point_sweep,
-    catch_sweep,
-    compare_variants,
-    critical_hesitation,
-    parse_range,
-)
-from ..bands import catch_band, compare_and_sweep_band, with_band
-from ..batch import BatchError
-from .common import (
+from keirin_sim.cli.common import (
     CHART_EXTENSIONS,
     EXIT_OK,
     PROG,
@@ -35,9 +21,24 @@ from .common import (
     pos_int,
     table,
 )
+from keirin_sim.montecarlo import BatchError
+from keirin_sim.questions.bands import catch_band, compare_and_sweep_band, with_band
+from keirin_sim.questions.catch import (
+    DEFAULT_HESITATIONS,
+    DEFAULT_TOL_S,
+    catch_sweep,
+    critical_hesitation,
+)
+from keirin_sim.questions.variants import (
+    DEFAULT_COMPARE_SCENARIO,
+    DEFAULT_SWEEP,
+    attack_point_sweep,
+    compare_variants,
+)
+from keirin_sim.scenario.paths import RangeError, parse_range
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..scenario import Scenario
+    from keirin_sim.scenario.scenario import Scenario
 
 
 def _load(path: str | None, default: str | None = None) -> Scenario:
@@ -52,7 +53,7 @@ def _outputs(args: argparse.Namespace) -> Any:
 def _range(text: str, option: str, command: str) -> list[float]:
     try:
         return parse_range(text, f"{PROG} {command}: {option}")
-    except AnalysisError as e:
+    except RangeError as e:
         raise CliError(str(e)) from None
 
 
@@ -80,7 +81,7 @@ def cmd_catch(args: argparse.Namespace) -> int:
             raise CliError(str(e)) from None
         sentence = with_band(crit.sentence, band, crit.hesitation_s)
     if plot is not None:
-        from .. import plots  # matplotlib: loaded only when a chart is asked for
+        from keirin_sim import plots
 
         b = None if band is None else band.to_dict()
         fig = plots.catch_chart(analysis, crit, band=b, sentence=sentence)
@@ -160,7 +161,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         except BatchError as e:
             raise CliError(str(e)) from None
     if plot is not None:
-        from .. import plots  # matplotlib: loaded only when a chart is asked for
+        from keirin_sim import plots
 
         odds = None if bands is None else [b.to_dict() for b in bands]
         point_odds = None if points is None else [b.to_dict() for b in points]

@@ -14,23 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..batch import (
-    Batch,
-    BatchError,
-    BatchInterrupted,
-    IneffectiveParameterWarning,
-    Summary,
-    parts_dir,
-    run_batch,
-    sweep,
-    wilson,
-)
-from ..batch.executors import TooManyWorkersWarning
-from ..batch.jobs import _ineffective, _scenario, _sweep_job
-from ..batch.storage import OUT_FORMATS
-from ..scenario import Scenario, ScenarioError
-from ..uncertainty import parse_uncertainty
-from .common import (
+from keirin_sim.cli.common import (
     CHART_EXTENSIONS,
     CliError,
     add_executor_options,
@@ -44,6 +28,23 @@ from .common import (
     pos_int,
     table,
 )
+from keirin_sim.montecarlo import (
+    Batch,
+    BatchError,
+    BatchInterrupted,
+    IneffectiveParameterWarning,
+    Summary,
+    parts_dir,
+    run_batch,
+    sweep,
+    wilson,
+)
+from keirin_sim.montecarlo.executors import TooManyWorkersWarning
+from keirin_sim.montecarlo.jobs import _ineffective, _scenario, _sweep_job
+from keirin_sim.montecarlo.storage import OUT_FORMATS
+from keirin_sim.scenario.paths import RangeError
+from keirin_sim.scenario.scenario import Scenario, ScenarioError
+from keirin_sim.scenario.uncertainty import parse_uncertainty
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -154,7 +155,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | No
     return sc, out, plot
 
 
-def _cli_error(e: BatchError, command: str) -> CliError:
+def _cli_error(e: BatchError | RangeError, command: str) -> CliError:
     """A library error as the command's line: messages that name an option or the library
     (``--param: ...``, ``keirin-sim: seed: ...``) get ``keirin-sim <command>:`` in front;
     those that start with a file name keep it."""
@@ -190,7 +191,7 @@ def _run(fn: Any, args: argparse.Namespace, *a: Any) -> Batch | int:
             chunk_size=args.chunk_size,
             attacker=args.attacker,
         )
-    except BatchError as e:
+    except (BatchError, RangeError) as e:
         raise _cli_error(e, args.command) from None
     except BatchInterrupted as e:
         why = e.reason + (f" ({e.detail})" if e.detail else "")
@@ -212,7 +213,7 @@ def cmd_mc(args: argparse.Namespace) -> int:
         return b
     s = b.summary
     if plot is not None:
-        from .. import plots  # matplotlib: loaded only when a chart is asked for
+        from keirin_sim import plots
 
         plots.save(plots.mc_summary(s), plot)
     if args.json:
@@ -237,7 +238,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
     try:
         job = _sweep_job(sc, args.param, 1, 0)
-    except BatchError as e:
+    except (BatchError, RangeError) as e:
         raise _cli_error(e, args.command) from None
     if plot is not None and rider is None:
         raise CliError(
@@ -257,7 +258,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return b
     s = b.summary
     if plot is not None:
-        from .. import plots  # matplotlib: loaded only when a chart is asked for
+        from keirin_sim import plots
 
         plots.save(plots.sweep_heatmap(s.grid_table(rider), rider=rider), plot)
     if args.json:

@@ -10,12 +10,13 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from ..batch import BatchError
-from ..batch.executors import _import_dask
-from ..scenario import ScenarioError, load_scenario
+from keirin_sim.montecarlo import BatchError
+from keirin_sim.montecarlo.executors import _import_dask
+from keirin_sim.scenario.loading import load_scenario
+from keirin_sim.scenario.scenario import ScenarioError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..scenario import Scenario
+    from keirin_sim.scenario.scenario import Scenario
 
 
 PROG = "keirin-sim"

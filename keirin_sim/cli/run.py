@@ -11,12 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..batch import sample_run
-from ..batch.storage import batch_metadata, point_values
-from ..files import write_atomically
-from ..race import RaceError, simulate
-from ..results import event_groups
-from .common import (
+from keirin_sim.cli.common import (
     CHART_EXTENSIONS,
     EXIT_OK,
     CliError,
@@ -31,10 +26,16 @@ from .common import (
     split_names,
     table,
 )
+from keirin_sim.engine.race import RaceError
+from keirin_sim.files import write_atomically
+from keirin_sim.montecarlo import sample_run
+from keirin_sim.montecarlo.storage import batch_metadata, point_values
+from keirin_sim.results.result import event_groups
+from keirin_sim.simulation import simulate
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Result
-    from ..scenario import Scenario
+    from keirin_sim.results.result import Result
+    from keirin_sim.scenario.scenario import Scenario
 
 
 # --- keirin-sim run --------------------------------------------------------------------------
@@ -131,7 +132,7 @@ def _check_animation(args: argparse.Namespace) -> Path | None:
         return None
     anim = check_output(args.animate, "--animate", ANIMATION_EXTENSIONS)
     if anim.suffix.lower() == ".mp4":
-        from ..plots.animation import MP4_UNAVAILABLE, mp4_available  # matplotlib: only here
+        from keirin_sim.plots.animation import MP4_UNAVAILABLE, mp4_available
 
         if not mp4_available():
             raise CliError(error_line(anim, "--animate", MP4_UNAVAILABLE))
@@ -223,18 +224,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     written = []
     if plot or speed:
         if plot:
-            from .. import plots  # matplotlib: loaded only when a chart is asked for
+            from keirin_sim import plots
 
             fig = plots.gap_over_laps(result, units=args.gap_units, riders=riders)
             plots.save(fig, plot)
             written.append(plot)
         if speed:
-            from .. import plots  # matplotlib: loaded only when a chart is asked for
+            from keirin_sim import plots
 
             plots.save(plots.speed_power(result, riders=riders), speed)
             written.append(speed)
     if anim:
-        from .. import plots  # matplotlib: loaded only when an animation is asked for
+        from keirin_sim import plots
 
         plots.animate(result, anim, speed=args.speed or 1.0, scenario=scenario)
         written.append(anim)

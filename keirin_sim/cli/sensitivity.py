@@ -5,10 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ..batch import BatchError
-from ..files import write_atomically
-from ..sensitivity import METHODS, OUTPUTS, Sensitivity, SensitivityError, salib, sensitivity
-from .common import (
+from keirin_sim.cli.common import (
     CHART_EXTENSIONS,
     EXIT_OK,
     CliError,
@@ -21,6 +18,16 @@ from .common import (
     nonneg_int,
     pos_int,
     table,
+)
+from keirin_sim.files import write_atomically
+from keirin_sim.montecarlo import BatchError
+from keirin_sim.questions.sensitivity import (
+    METHODS,
+    OUTPUTS,
+    Sensitivity,
+    SensitivityError,
+    salib,
+    sensitivity,
 )
 
 ROW_FORMATS = (".parquet", ".pq", ".csv")
@@ -97,7 +104,7 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         else:
             write_atomically(out, lambda tmp: df.to_parquet(tmp, index=False), "--out")
     if plot is not None:
-        from .. import plots  # matplotlib: loaded only when a chart is asked for
+        from keirin_sim import plots
 
         plots.save(plots.sensitivity_chart(s), plot)
     if args.json:

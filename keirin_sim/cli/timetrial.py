@@ -8,13 +8,8 @@ import json
 import math
 from typing import TYPE_CHECKING
 
-from ..calibration import SEXES, CalibrationError, calibrate, default_rider
-from ..conditions import air_density
-from ..files import OutputError
-from ..rider import MASS_BOUNDS_KG, PMAX_BOUNDS_W
-from ..timetrial import EVENTS, SEA_LEVEL_AIR_DENSITY, WINDUP_LAPS, ride, rider_dict
-from ..validation import CONDITIONS_BOUNDS, TOP_BOUNDS
-from .common import (
+from keirin_sim.calibration import SEXES, CalibrationError, calibrate, default_rider
+from keirin_sim.cli.common import (
     CHART_EXTENSIONS,
     EXIT_OK,
     CliError,
@@ -23,11 +18,16 @@ from .common import (
     json_safe,
     table,
 )
+from keirin_sim.engine.timetrial import EVENTS, SEA_LEVEL_AIR_DENSITY, WINDUP_LAPS, ride, rider_dict
+from keirin_sim.files import OutputError
+from keirin_sim.model.air import air_density
+from keirin_sim.model.rider import MASS_BOUNDS_KG, PMAX_BOUNDS_W
+from keirin_sim.scenario.checks import CONDITIONS_BOUNDS, TOP_BOUNDS
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..calibration import Calibration
-    from ..rider import Rider
-    from ..timetrial import TimeTrial
+    from keirin_sim.calibration import Calibration
+    from keirin_sim.engine.timetrial import TimeTrial
+    from keirin_sim.model.rider import Rider
 
 #: What each event is, for the text output.
 EVENT_TEXT = {
@@ -207,7 +207,7 @@ def cmd_tt(args: argparse.Namespace) -> int:
         rider = cal.rider
     tt = ride(args.event, rider, air_density=air)  # traces: the top cadence comes from them
     if plot is not None:
-        from ..plots.timetrial import plot_time_trial  # matplotlib: only for a chart
+        from keirin_sim.plots.timetrial import plot_time_trial
 
         try:
             plot_time_trial(tt, plot, "--plot")

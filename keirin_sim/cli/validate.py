@@ -8,11 +8,8 @@ import math
 import sys
 import warnings
 
-from ..batch import BatchError, BatchInterrupted
-from ..batch.executors import TooManyWorkersWarning
-from ..scorecard import LAST_200M_TOLERANCE, FinalScore, Scorecard, validate
-from .batch import _cli_error, _note
-from .common import (
+from keirin_sim.cli.batch import _cli_error, _note
+from keirin_sim.cli.common import (
     CHART_EXTENSIONS,
     CliError,
     add_executor_options,
@@ -22,6 +19,9 @@ from .common import (
     pos_int,
     table,
 )
+from keirin_sim.montecarlo import BatchError, BatchInterrupted
+from keirin_sim.montecarlo.executors import TooManyWorkersWarning
+from keirin_sim.questions.scorecard import LAST_200M_TOLERANCE, FinalScore, Scorecard, validate
 
 
 def add_commands(sub: argparse._SubParsersAction) -> None:
@@ -76,7 +76,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         except ValueError as e:  # a final none of whose races finished: one line
             raise CliError(str(e)) from None
     if plot is not None:
-        from .. import plots  # matplotlib: loaded only when a chart is asked for
+        from keirin_sim import plots
 
         plots.save(plots.scorecard_chart(card), plot)
     if args.json:

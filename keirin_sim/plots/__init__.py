@@ -18,8 +18,8 @@ The modules, by concept:
 - :mod:`.style`: the figure class, palette and colours, the axes helpers, :func:`save`;
 - :mod:`.fonts`: the font fallback list and the one warning for glyphs no font has;
 - :mod:`.race`: charts of one race (gaps behind the leader, speed / power / W' balance);
-- :mod:`.analysis`: charts of :mod:`keirin_sim.analysis` and :mod:`keirin_sim.variants` (catch,
-  variants, attack point);
+- :mod:`.analysis`: charts of :mod:`~keirin_sim.questions.catch` and
+  :mod:`~keirin_sim.questions.variants` (catch, variants, attack point);
 - :mod:`.batch`: charts of Monte Carlo batches (summary, sweep heatmap);
 - :mod:`.scorecard`: the model against real finals (``keirin-sim validate``);
 - :mod:`.sensitivity`: the indices of a global sensitivity analysis;
@@ -32,14 +32,20 @@ on each axes, return the figure, and re-export it here.
 
 from __future__ import annotations
 
-from .analysis import attack_point_chart, catch_chart, compare_chart, variants_chart
-from .animation import animate, animation_player, mp4_available
-from .batch import MC_BAR_COLOR, PARAM_LABELS, mc_summary, param_label, sweep_heatmap
-from .fonts import FALLBACK_FONTS, font_families
-from .race import gap_over_laps, gap_series, rider_paths, speed_power
-from .scorecard import scorecard_chart
-from .sensitivity import sensitivity_chart
-from .style import (
+from keirin_sim.plots.analysis import attack_point_chart, catch_chart, compare_chart, variants_chart
+from keirin_sim.plots.animation import animate, animation_player, mp4_available
+from keirin_sim.plots.batch import (
+    MC_BAR_COLOR,
+    PARAM_LABELS,
+    mc_summary,
+    param_label,
+    sweep_heatmap,
+)
+from keirin_sim.plots.fonts import FALLBACK_FONTS, font_families
+from keirin_sim.plots.race import gap_over_laps, gap_series, rider_paths, speed_power
+from keirin_sim.plots.scorecard import scorecard_chart
+from keirin_sim.plots.sensitivity import sensitivity_chart
+from keirin_sim.plots.style import (
     CAUGHT_COLOR,
     CRITICAL_COLOR,
     DERNY_SHADE,

@@ -1,5 +1,5 @@
-"""Charts of :mod:`keirin_sim.analysis` and :mod:`keirin_sim.variants`: the catch against the
-hesitation, the variants' lead over laps, the attack-point sweep."""
+"""Charts of :mod:`~keirin_sim.questions.catch` and :mod:`~keirin_sim.questions.variants`: the
+catch against the hesitation, the variants' lead over laps, the attack-point sweep."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from .style import (
+from keirin_sim.plots.style import (
     CAUGHT_COLOR,
     CRITICAL_COLOR,
     FREE_COLOR,
@@ -28,7 +28,8 @@ from .style import (
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from ..analysis import AttackPointSweep, CatchAnalysis, CriticalHesitation, VariantComparison
+    from keirin_sim.questions.catch import CatchAnalysis, CriticalHesitation
+    from keirin_sim.questions.variants import AttackPointSweep, VariantComparison
 
 
 def catch_chart(
@@ -47,8 +48,8 @@ def catch_chart(
     labelled on the right.  Bottom: his signed
     margin (positive = won by, negative = behind the winner).
 
-    ``band`` (``CatchBand.to_dict()`` of :mod:`keirin_sim.bands`: ``p5``, ``p95``, ``median``,
-    ``runs``) shades the 5-95 % band of the critical hesitation over plausible races;
+    ``band`` (``CatchBand.to_dict()`` of :mod:`~keirin_sim.questions.bands`: ``p5``, ``p95``,
+    ``median``, ``runs``) shades the 5-95 % band of the critical hesitation over plausible races;
     ``sentence`` replaces the critical hesitation's own above the chart.
     """
     import textwrap
@@ -308,11 +309,11 @@ def compare_chart(
     point_odds: Sequence[Mapping[str, Any]] | None = None,
 ) -> Figure:
     """``keirin-sim compare``'s chart: :func:`variants_chart`; below it, with ``odds`` (the
-    ``to_dict()`` of each :class:`keirin_sim.bands.VariantBand`, ``compare --runs``), each
+    ``to_dict()`` of each :class:`keirin_sim.questions.bands.VariantBand`, ``compare --runs``), each
     variant's win probability and margin over plausible races; then the
     :func:`attack_point_chart` panels when a sweep is given, with ``point_odds`` (each
-    :class:`keirin_sim.bands.AttackPointBand`'s ``to_dict()``) a panel of the win probability
-    at each point and the margin's band over the same races."""
+    :class:`keirin_sim.questions.bands.AttackPointBand`'s ``to_dict()``) a panel of the win
+    probability at each point and the margin's band over the same races."""
     if sweep is None and not odds:
         return variants_chart(comparison)
     with_points = sweep is not None and bool(point_odds)

@@ -4,9 +4,9 @@ inline player in a notebook.
 Everything drawn comes from the result (the traces, the event log, the gap series), so the
 animation shows what the engine computed, not a re-enactment:
 
-- the track from the scenario's :class:`~keirin_sim.track.Track` (straights, bends, the
+- the track from the scenario's :class:`~keirin_sim.model.track.Track` (straights, bends, the
   measurement, sprinters' and stayers' lines, the finish and pursuit lines), positions mapped by
-  :meth:`Track.xy <keirin_sim.track.Track.xy>`;
+  :meth:`Track.xy <keirin_sim.model.track.Track.xy>`;
 - each rider as a dot in its colour of the other charts, numbered by start position, at its
   distance and lane interpolated in the traces at the frame's time; the derny until it leaves;
 - a clock, laps and metres to go, a table of each rider's speed and gap behind the leader,
@@ -36,9 +36,9 @@ from matplotlib import animation as mpl_animation
 from matplotlib.colors import to_rgb
 from PIL import Image
 
-from ..files import write_atomically
-from .animation_figure import RaceFigure
-from .animation_state import (
+from keirin_sim.files import write_atomically
+from keirin_sim.plots.animation_figure import RaceFigure
+from keirin_sim.plots.animation_state import (
     ANIMATION_FORMATS,
     CAPTION_S,
     HOLD_S,
@@ -51,11 +51,11 @@ from .animation_state import (
     frame_state,
     frame_times,
 )
-from .style import FORMATS, PALETTE
+from keirin_sim.plots.style import FORMATS, PALETTE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Result
-    from ..scenario import Scenario
+    from keirin_sim.results.result import Result
+    from keirin_sim.scenario.scenario import Scenario
 
 #: Default frames per second by format: the HTML player embeds one PNG per frame, so it runs
 #: at fewer frames than the GIF to stay a few MB for a 6-lap race.

@@ -12,13 +12,13 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.lines import Line2D
 from PIL import Image
 
-from ..track import MEASUREMENT_LINE_FROM_EDGE_M, Track
-from .animation_state import FrameState, RaceView
-from .race import gap_series
-from .style import MARK_COLOR, KeirinFigure, race_axis, rider_colors, style_axes
+from keirin_sim.model.track import MEASUREMENT_LINE_FROM_EDGE_M, Track
+from keirin_sim.plots.animation_state import FrameState, RaceView
+from keirin_sim.plots.race import gap_series
+from keirin_sim.plots.style import MARK_COLOR, KeirinFigure, race_axis, rider_colors, style_axes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Result
+    from keirin_sim.results.result import Result
 
 ANIM_FIGSIZE = (10.0, 5.2)
 #: The stayers' (blue) line: a third of the track's width above the inner edge, at least 2.45 m

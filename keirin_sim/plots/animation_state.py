@@ -1,7 +1,7 @@
 """What a frame of the race animation shows, as plain functions of the result: the frame
 times (:func:`frame_times`) and the state at any race time (:func:`frame_state`): positions
 interpolated in the traces and mapped onto the track by :meth:`Track.xy
-<keirin_sim.track.Track.xy>`, speeds, gaps, the lap board and the captions from the event log.
+<keirin_sim.model.track.Track.xy>`, speeds, gaps, the lap board and the captions from the event log.
 :mod:`.animation_figure` draws it, :mod:`.animation` writes the files."""
 
 from __future__ import annotations
@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..results import event_groups
-from ..scenario import LANE_M
-from ..track import Track
-from .race import rider_paths
+from keirin_sim.model.track import Track
+from keirin_sim.plots.race import rider_paths
+from keirin_sim.results.result import event_groups
+from keirin_sim.scenario.scenario import LANE_M
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..results import Result
-    from ..scenario import Scenario
+    from keirin_sim.results.result import Result
+    from keirin_sim.scenario.scenario import Scenario
 
 #: Animation formats :func:`~.animation.animate` writes, by extension.
 ANIMATION_FORMATS = {".gif": "gif", ".html": "html", ".mp4": "mp4"}

@@ -9,13 +9,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
-from .style import KeirinFigure, _m_to_go_marks, new_figure, rider_colors, style_axes
+from keirin_sim.plots.style import (
+    KeirinFigure,
+    _m_to_go_marks,
+    new_figure,
+    rider_colors,
+    style_axes,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     from matplotlib.axes import Axes
 
-    from ..montecarlo import Summary
+    from keirin_sim.montecarlo import Summary
 
 #: Colour of the catch-point and margin histograms.
 MC_BAR_COLOR = "#4c72b0"

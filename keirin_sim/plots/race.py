@@ -9,12 +9,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
-from .style import check_riders, new_figure, race_axis, rider_colors, rider_label, style_axes
+from keirin_sim.plots.style import (
+    check_riders,
+    new_figure,
+    race_axis,
+    rider_colors,
+    rider_label,
+    style_axes,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from ..results import Result
+    from keirin_sim.results.result import Result
 
 
 def _need_traces(result: Result) -> None:

@@ -1,4 +1,4 @@
-"""The model against real finals (:mod:`keirin_sim.scorecard`): one chart."""
+"""The model against real finals (:mod:`~keirin_sim.questions.scorecard`): one chart."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ..scorecard import LAST_200M_TOLERANCE, Scorecard
-from .style import MARK_COLOR, REFERENCE_COLOR, KeirinFigure, style_axes
+from keirin_sim.plots.style import MARK_COLOR, REFERENCE_COLOR, KeirinFigure, style_axes
+from keirin_sim.questions.scorecard import LAST_200M_TOLERANCE, Scorecard
 
 #: The real winner's bar and the real values (stars); the other riders' bars.
 REAL_COLOR = "#d62728"

@@ -1,4 +1,4 @@
-"""Global sensitivity (:mod:`keirin_sim.sensitivity`): one bar chart of the indices."""
+"""Global sensitivity (:mod:`~keirin_sim.questions.sensitivity`): one bar chart of the indices."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
-from .style import MARK_COLOR, REFERENCE_COLOR, KeirinFigure, style_axes
+from keirin_sim.plots.style import MARK_COLOR, REFERENCE_COLOR, KeirinFigure, style_axes
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..sensitivity import Sensitivity
+    from keirin_sim.questions.sensitivity import Sensitivity
 
 FIRST_COLOR = "#9ecae1"
 

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from ..files import write_atomically
-from .fonts import GLYPH_WARNING, font_families, warn_missing_glyphs
+from keirin_sim.files import write_atomically
+from keirin_sim.plots.fonts import GLYPH_WARNING, font_families, warn_missing_glyphs
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
-    from ..results import Result
+    from keirin_sim.results.result import Result
 
 #: File formats :func:`save` writes, by extension.
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}

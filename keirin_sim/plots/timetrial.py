@@ -1,4 +1,4 @@
-"""Charts of a time trial (:mod:`keirin_sim.timetrial`): speed, power and cadence against the
+"""Charts of a time trial (:mod:`keirin_sim.engine.timetrial`): speed, power and cadence against the
 distance from the timed start."""
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..files import write_atomically
-from ..timetrial import DIVE_M, EVENTS
-from .style import (
+from keirin_sim.engine.timetrial import DIVE_M, EVENTS
+from keirin_sim.files import write_atomically
+from keirin_sim.plots.style import (
     DERNY_SHADE,
     DPI,
     FORMATS,
@@ -24,7 +24,7 @@ from .style import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..timetrial import TimeTrial
+    from keirin_sim.engine.timetrial import TimeTrial
 
 
 def _title(tt: TimeTrial) -> str:
