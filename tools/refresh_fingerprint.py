@@ -1,5 +1,5 @@
 """Rewrite tests/data/rows_fingerprint.json after a deliberate change of the races' results
-(the test then guards the new rows bit for bit).
+(say why in the commit): the rows' digests, their summaries and the toolchain they were made on.
 
     python tools/refresh_fingerprint.py
 """
@@ -13,21 +13,18 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "montecarlo"))
 
-from test_rows_fingerprint import STORED, digest  # noqa: E402
-
-from keirin_sim.montecarlo import run_batch, sweep  # noqa: E402
+from test_runner_fingerprint import STORED, digest, mc_rows, summary, sweep_rows, toolchain  # noqa: E402
 
 
 def main() -> None:
     out = json.loads(json.dumps(STORED))
-    mc = out["mc"]
-    mc["sha256"] = digest(run_batch(None, mc["runs"], mc["seed"], workers=2, progress=False).df)
-    sw = out["sweep"]
-    params = ["Jason Kenny.attack_m_to_go=600:750:150", "field.hesitation_s=4,8"]
-    sw["sha256"] = digest(sweep(None, params, sw["runs"], sw["seed"], workers=1, progress=False).df)
+    for key, rows in (("mc", mc_rows()), ("sweep", sweep_rows())):
+        out[key]["sha256"] = digest(rows)
+        out[key]["summary"] = summary(rows)
+    out["toolchain"] = toolchain()
     path = ROOT / "tests" / "data" / "rows_fingerprint.json"
     path.write_text(json.dumps(out, indent=2) + "\n")
-    print(f"rewrote {path.relative_to(ROOT)}")
+    print(f"rewrote {path.relative_to(ROOT)} on {out['toolchain']}")
 
 
 if __name__ == "__main__":

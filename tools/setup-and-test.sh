@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Set up a virtualenv in .venv (if missing), install keirin-sim with its test extras, then lint,
-# check formatting and run the whole test suite (slow suites included).
+# Set up a virtualenv in .venv (if missing), install keirin-sim with its dev extras, then lint,
+# check formatting and the layers contract (import-linter), and run the whole test suite (slow
+# suites included).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
-python -m pip install --quiet -e ".[test]"
+python -m pip install --quiet -e ".[dev]"
 ruff check .
 ruff format --check .
+lint-imports --no-cache
 set +e
 python -m pytest -q "$@"
 rc=$?
