@@ -259,7 +259,7 @@ def point_values(path: str | os.PathLike[str], point: int, params: list[str]) ->
     if OUT_FORMATS.get(p.suffix.lower()) == "csv":
         import pandas as pd
 
-        df = pd.read_csv(p, usecols=cols)
+        df = pd.read_csv(p, usecols=cols, float_precision="round_trip")
         rows = df[df["point"] == point]
         if rows.empty:
             return None
@@ -279,7 +279,7 @@ def load_runs(path: str | os.PathLike[str]) -> pd.DataFrame:
 
     p = Path(path)
     if OUT_FORMATS.get(p.suffix.lower()) == "csv":
-        df = pd.read_csv(p)
+        df = pd.read_csv(p, float_precision="round_trip")
         df.attrs.update(batch_metadata(p))
         return df
     import pyarrow.parquet as pq

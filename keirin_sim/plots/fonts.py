@@ -49,7 +49,7 @@ FALLBACK_FONTS = (
 )
 
 #: Regex of matplotlib's per-glyph warning, silenced while a chart draws.
-GLYPH_WARNING = r"Glyph \d+ .*missing from font"
+GLYPH_WARNING = r"Glyph \d+ .*missing from (current )?font"
 
 
 @functools.cache

@@ -136,7 +136,7 @@ kind = "follow"
 """
     for k in range(n):
         text += f'[[riders]]\nname = "R{k}"\npmax_w = {1700 + 40 * k}\n'
-    import tomllib
+    from keirin_sim.scenario.loading import tomllib
 
     return parse_scenario(tomllib.loads(text), "<test>")
 
