@@ -20,13 +20,14 @@ from .errors import BatchError, BatchInterrupted
 from .jobs import IneffectiveParameterWarning, parse_grid
 from .runner import Batch, replay_run, run_batch, sample_run, sweep
 from .sampling import run_stream
-from .storage import load_runs, parts_dir
+from .storage import IncompleteBatchWarning, load_runs, parts_dir
 from .summary import Summary, summarize, wilson
 
 __all__ = [
     "Batch",
     "BatchError",
     "BatchInterrupted",
+    "IncompleteBatchWarning",
     "IneffectiveParameterWarning",
     "Summary",
     "load_runs",
