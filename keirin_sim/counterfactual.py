@@ -49,6 +49,12 @@ def parse_range(text: str, what: str = "range") -> list[float]:
     [750.0, 700.0, 650.0]
     """
     parts = str(text).strip().split(":")
+    if len(parts) not in (1, 3):
+        eg = f"{str(text).strip()}:STEP" if len(parts) == 2 else "START:STOP:STEP"
+        raise AnalysisError(
+            f"{what}: {text!r} is a range of {len(parts)} parts: write START:STOP:STEP, the "
+            f"step too (such as {eg}), or one number"
+        )
     try:
         nums = [float(p) for p in parts]
     except ValueError:

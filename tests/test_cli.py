@@ -523,3 +523,24 @@ def test_outputs_follow_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_help_texts_cite_only_pages_and_sections_that_exist():
+    """Issue 24: ``mc --help`` cited a "README: Performance" that does not exist."""
+    import re
+    from pathlib import Path
+
+    from keirin_sim.cli import build_parser
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "README.md").read_text()
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.choices and "mc" in a.choices)
+    texts = [p.format_help() for p in sub.choices.values()]
+    joined = " ".join(" ".join(t.split()) for t in texts)
+    for section in re.findall(r"README: ([A-Z][\w ]+)", joined):
+        assert re.search(rf"^#+ {section}", readme, re.M), section
+    pages = re.findall(r"docs/[\w-]+\.md", joined)
+    assert "docs/performance.md" in pages
+    for page in pages:
+        assert (root / page).is_file(), page

@@ -173,6 +173,16 @@ def _value(text: str) -> Any:
     return int(v) if v.is_integer() and re.fullmatch(r"[+-]?\d+", t) else v
 
 
+def _range_parts(text: str) -> str:
+    """What is wrong with a range that has not three parts (``"0:8"``, ``"0:"``)."""
+    n = len(text.split(":"))
+    eg = f"{text.strip()}:STEP" if n == 2 else "START:STOP:STEP"
+    return (
+        f"{text.strip()!r} is a range of {n} parts: write START:STOP:STEP, the step too "
+        f"(such as {eg}), or values A,B,C"
+    )
+
+
 def parse_grid(spec: str | tuple[str, Any], source: str = "--param") -> tuple[str, list[Any]]:
     """``"Jason Kenny.launch_m_to_go=150:750:50"`` -> ``(path, [150.0, 200.0, ... 750.0])``:
     ``start:stop:step`` (stop included when it is on the grid), or ``a,b,c``, or one value.
@@ -205,6 +215,8 @@ def parse_grid(spec: str | tuple[str, Any], source: str = "--param") -> tuple[st
         ints = all(x.is_integer() for x in (a, s))
         vals = [int(a + k * s) if ints else round(a + k * s, 10) for k in range(n)]
         return path, vals
+    if ":" in rhs:  # a range, but not of three parts
+        raise BatchError(f"{source}: {path}: {_range_parts(rhs)}")
     vals = [_value(t) for t in rhs.split(",") if t.strip()]
     if not vals:
         raise BatchError(f"{source}: {path}: no values after '='")

@@ -92,7 +92,7 @@ def _common(p: argparse.ArgumentParser, runs: int) -> None:
         type=dt_value,
         metavar="S",
         help="kernel reference step in seconds for every race (default: the scenario's dt_s); "
-        "coarser is faster and less exact (README: Performance)",
+        "coarser is faster and less exact (docs/performance.md)",
     )
 
 
