@@ -544,3 +544,20 @@ def test_help_texts_cite_only_pages_and_sections_that_exist():
     assert "docs/performance.md" in pages
     for page in pages:
         assert (root / page).is_file(), page
+
+
+def test_the_event_log_is_in_time_order_when_a_rider_launches_after_the_winner(tokyo_result):
+    """Issue 24: "X wins" was appended after the sorted lines, so a launch after the winner's
+    finish came before it."""
+    import dataclasses
+
+    from keirin_sim.cli.run import format_events
+    from keirin_sim.results import Event
+
+    w = tokyo_result.finish_order[0]
+    late = Event(tokyo_result.finish_times[w] + 0.5, "Azizulhasni Awang", "launch", "")
+    res = dataclasses.replace(tokyo_result, events=[*tokyo_result.events, late])
+    lines = format_events(res)
+    times = [float(line.split(" s ", 1)[0]) for line in lines if not line.startswith(" ")]
+    assert times == sorted(times)
+    assert lines[-1].endswith("Azizulhasni Awang launches") and f"{w} wins" in lines[-2]
