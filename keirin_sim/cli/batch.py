@@ -34,7 +34,6 @@ from keirin_sim.montecarlo import (
     BatchInterrupted,
     IneffectiveParameterWarning,
     Summary,
-    parts_dir,
     run_batch,
     sweep,
     wilson,
@@ -94,7 +93,7 @@ def _common(p: argparse.ArgumentParser, runs: int) -> None:
         type=dt_value,
         metavar="S",
         help="kernel reference step in seconds for every race (default: the scenario's dt_s); "
-        "coarser is faster and less exact (README: Performance)",
+        "coarser is faster and less exact (docs/performance.md)",
     )
 
 
@@ -147,11 +146,8 @@ def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | No
         raise CliError(str(e).replace(": attacker:", ": --attacker:")) from None
     if args.dt is not None:  # the scenario's own step, so replays and resumes see it too
         sc = dataclasses.replace(sc, dt_s=args.dt)
-    if out is not None and parts_dir(out).exists() and not args.resume:
-        raise CliError(
-            f"{parts_dir(out)}: --resume: holds an unfinished batch: add --resume "
-            "to complete it, or delete the directory"
-        )
+    # an unfinished batch in <out>.parts is reported by the library once it holds the
+    # lock: a batch still writing it is named first (its pid), never "delete the directory"
     return sc, out, plot
 
 

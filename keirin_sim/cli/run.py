@@ -376,9 +376,9 @@ def format_events(result: Result, window_s: float = 1.0) -> list[str]:
         lines.append(
             (c["time_s"], f"{c['by']} catches {c['attacker']} ({c['m_to_go']:.0f} m to go)")
         )
-    lines.sort(key=lambda x: x[0])
     w = result.finish_order[0]
     lines.append((result.finish_times[w], f"{w} wins"))
+    lines.sort(key=lambda x: x[0])  # a rider may launch after the winner has finished
     out = []
     for t, text in lines:
         wrapped = textwrap.wrap(text, width=88, subsequent_indent="  ")

@@ -20,6 +20,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from keirin_sim.engine.jitcache import cache_setting
+
+
+def _probe() -> int:  # pragma: no cover - compiled only to find where numba may cache
+    return 0
+
+
+#: ``cache=`` of every compiled function: False when nowhere writable is found (jitcache)
+CACHE = cache_setting(_probe, "keirin_sim/engine/kernel.py")
+
 # state columns ---------------------------------------------------------------------------
 SX, SV, SW, SLANE, SE_IN, SE_AERO, SE_ROLL = range(7)
 NSTATE = 7
@@ -161,7 +171,7 @@ _LEADER_LEFT = 0.98
 _LEADER_GAP = 1.0
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _interp(x, xs, ys):
     n = xs.shape[0]
     if x <= xs[0]:
@@ -175,7 +185,7 @@ def _interp(x, xs, ys):
     return ys[n - 1]
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, error_model="numpy", fastmath=FASTMATH)
 def _ramp(s, a, lt):
     """0 before ``a - lt/2``, 1 after ``a + lt/2``, linear between."""
     if lt <= 0.0:
@@ -184,7 +194,7 @@ def _ramp(s, a, lt):
     return min(1.0, max(0.0, f))
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def curvature(x, gp):
     """Curvature (1/m) of the measurement line at distance ``x``: 1/R in the bends, with linear
     transitions of ``GP_LT`` metres centred on each end of the arc, so each bend still turns
@@ -211,14 +221,14 @@ def curvature(x, gp):
     return k / gp[GP_R]
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, error_model="numpy", fastmath=FASTMATH)
 def _in_line(offset, tol):
     """How far a wheel ``offset`` metres to the side counts as in line: fully within half the
     tolerance, not at all beyond it, linear between (drafting and following fade together)."""
     return min(1.0, max(0.0, 2.0 * (tol - abs(offset)) / tol))
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, error_model="numpy", fastmath=FASTMATH)
 def _gap_term(err, kp):
     """Speed a follower adds (or gives up) for a gap error: proportional, but a rider drifts
     back at most ``GAP_BACK_MS`` and closes at most ``GAP_CLOSE_MS`` faster than the wheel, so a
@@ -226,7 +236,7 @@ def _gap_term(err, kp):
     return min(max(kp * err, -GAP_BACK_MS), GAP_CLOSE_MS)
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def derny_speed(xd, gp):
     f = 1.0
     if gp[GP_DRAMP] > 0.0:
@@ -234,20 +244,20 @@ def derny_speed(xd, gp):
     return gp[GP_DV0] + (gp[GP_DV1] - gp[GP_DV0]) * f
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def derny_progress(xd, gp):
     """Rate at which the derny's front wheel advances along the measurement line: it rides the
     riders' line, so in the bends its own speed covers less of the measurement line."""
     return derny_speed(xd, gp) / (1.0 + gp[GP_DLANE] * curvature(xd, gp))
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def envelope(v, pr):
     x = v * 60.0 / pr[PR_DEV] / pr[PR_COPT]
     return max(pr[PR_PMAX] * x * (2.0 - x), 0.0)
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _fatigued(x, w, pmax, cp, iw0):
     """Maximal power at relative cadence ``x`` (cadence over the fresh optimum) with the
     reserve ``w`` left (rider.py explains the law): the force-cadence line shifted down in
@@ -259,18 +269,18 @@ def _fatigued(x, w, pmax, cp, iw0):
     return max(pmax * x * (2.0 * phi - x), min(env, cp))
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def available_power(v, w, pr):
     x = v * 60.0 / pr[PR_DEV] / pr[PR_COPT]
     return _fatigued(x, w, pr[PR_PMAX], pr[PR_CP], 1.0 / pr[PR_W0])
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _avail(v, w, PR, RC, i):
     return _fatigued(v * RC[i, RC_CAD], w, PR[i, PR_PMAX], PR[i, PR_CP], RC[i, RC_IW0])
 
 
-@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, _nrt=False, error_model="numpy", fastmath=FASTMATH)
 def reciprocals(PR, RC):
     """Per-rider constants the derivatives divide by, inverted once per call of
     :func:`advance` instead of at every evaluation."""
@@ -281,7 +291,7 @@ def reciprocals(PR, RC):
         RC[i, RC_IEC] = 1.0 / PR[i, PR_EC]
 
 
-@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, _nrt=False, error_model="numpy", fastmath=FASTMATH)
 def _links(S, C, gp, order, rank, ahead, gahead, shelter):
     """Sort riders by distance (insertion sort: the order barely changes between calls) and
     find, for each rider, the nearest rider ahead *in line* (index and wheel gap) and whether a
@@ -326,7 +336,7 @@ def _links(S, C, gp, order, rank, ahead, gahead, shelter):
                     break
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _lean_radius(rw, v, grav, hcom):
     """Radius of the centre of mass of a rider leaning into a bend whose wheels ride radius
     ``rw`` at centre-of-mass speed ``v``: tan(lean) = v^2 / (g R_com), R_com = rw - h sin(lean)
@@ -338,7 +348,7 @@ def _lean_radius(rw, v, grav, hcom):
     return rc
 
 
-@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, _nrt=False, error_model="numpy", fastmath=FASTMATH)
 def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, relink=True):
     """Time derivatives of every rider's state and the power each rider rides at.
 
@@ -542,7 +552,7 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
         dS[i, SE_ROLL] = f_roll * vw
 
 
-@njit(cache=True, _nrt=False, error_model="numpy")
+@njit(cache=CACHE, _nrt=False, error_model="numpy")
 def watch_value(kind, a, b, val, S, D, PR, C, gp):
     """The watched quantity; the event fires when it crosses zero from below."""
     n = S.shape[0]
@@ -610,7 +620,7 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
     return -1.0
 
 
-@njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _bs_error(h, K1, K2, K3, K4, i, c):
     """Local error estimate of the Bogacki-Shampine pair for component ``c`` of rider ``i``."""
     return h * (
@@ -618,7 +628,7 @@ def _bs_error(h, K1, K2, K3, K4, i, c):
     )
 
 
-@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, _nrt=False, error_model="numpy", fastmath=FASTMATH)
 def _step(
     S0, S, D, PR, RC, C, gp, h, K1, K2, K3, K4, P4, ST, order, rank, ahead, gahead, shelter, PF
 ):
@@ -685,7 +695,7 @@ def _step(
     return err
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, error_model="numpy", fastmath=FASTMATH)
 def _hermite(th, h, y0, d0, y1, d1):
     """Cubic Hermite interpolation at fraction ``th`` of a step of length ``h`` (values and
     slopes at both ends): the step's dense output, third-order like the step itself."""
@@ -696,7 +706,7 @@ def _hermite(th, h, y0, d0, y1, d1):
     return h00 * y0 + h10 * d0 + h01 * y1 + h11 * d1
 
 
-@njit(cache=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, error_model="numpy", fastmath=FASTMATH)
 def _cross(target, h, y0, d0, y1, d1):
     """Fraction of the step at which the dense output of a rising quantity reaches
     ``target`` (y0 < target <= y1): a linear guess refined by Newton steps."""
@@ -721,7 +731,7 @@ def _cross(target, h, y0, d0, y1, d1):
     return th
 
 
-@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, _nrt=False, error_model="numpy", fastmath=FASTMATH)
 def _close_limit(S, C, order, h):
     """Longest step (s) in which no rider closes on its neighbour in the order (within
     ``CLOSE_RANGE_M``) by more than ``CLOSE_PER_STEP_M``: passes, lines forming and blocked
@@ -742,7 +752,7 @@ def _close_limit(S, C, order, h):
     return h
 
 
-@njit(cache=True, _nrt=False, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=CACHE, _nrt=False, error_model="numpy", fastmath=FASTMATH)
 def _trace_rows(
     t,
     h,
@@ -807,7 +817,7 @@ def _trace_rows(
     _links(S, C, gp, order, rank, ahead, gahead, shelter)
 
 
-@njit(cache=True, _nrt=False, error_model="numpy")
+@njit(cache=CACHE, _nrt=False, error_model="numpy")
 def _log(rlog, hs, t, code, a, b, value):
     r = int(hs[HS_RLOG])
     rlog[r, RL_T] = t
@@ -818,7 +828,7 @@ def _log(rlog, hs, t, code, a, b, value):
     hs[HS_RLOG] = r + 1
 
 
-@njit(cache=True, _nrt=False, error_model="numpy")
+@njit(cache=CACHE, _nrt=False, error_model="numpy")
 def reflex(k, t, S, D, C, PR, gp, WK, WV, rlog, hs):
     """Carry out reflex watch ``k``, which fires at ``t``; False (and nothing done) when the
     reflex log has no room for what it would log.  Plain IEEE arithmetic (no fastmath), like
@@ -926,7 +936,7 @@ def reflex(k, t, S, D, C, PR, gp, WK, WV, rlog, hs):
     return True
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=CACHE, error_model="numpy")
 def advance(
     S, D, PR, C, gp, t0, t1, WK, WV, nw, marks, lapt, lapx, stats, catch, rlog, tr_t, tr, tr_n, hs
 ):

@@ -91,10 +91,34 @@ def _check_seed(seed: Any) -> int:
     return int(seed)
 
 
+#: Most races one batch may run (``runs`` times the grid points).  The summary keeps four
+#: numbers a race for its exact quantiles (24 bytes: 2.4 GB at this limit, the most a batch
+#: should hold on a laptop), and a race costs about 0.7 ms of CPU (docs/performance.md):
+#: 10^8 races are some 20 CPU-hours.  An engineering choice: a bigger study is several
+#: batches with other seeds (docs/monte-carlo.md, "How many runs").
+MAX_RUNS = 100_000_000
+
+
 def _check_runs(runs: Any) -> int:
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
         raise BatchError(f"keirin-sim: runs: must be a positive integer, got {runs!r}")
+    if runs > MAX_RUNS:
+        raise BatchError(_too_many(int(runs)))
     return int(runs)
+
+
+def _too_many(total: int, what: str = "runs") -> str:
+    return (
+        f"keirin-sim: {what}: {total:,} races is more than one batch may run "
+        f"({MAX_RUNS:,}, docs/monte-carlo.md: How many runs): split it into batches "
+        "with different seeds"
+    )
+
+
+def _check_total(job: _Job) -> None:
+    """Refuse a sweep whose grid times ``runs`` is over :data:`MAX_RUNS`."""
+    if job.total > MAX_RUNS:
+        raise BatchError(_too_many(job.total, f"runs x {len(job.points)} grid points"))
 
 
 def _scenario(scenario: Scenario | str | os.PathLike[str] | None, attacker: str | None) -> Scenario:

@@ -13,17 +13,18 @@ import sys
 import threading
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keirin_sim.montecarlo.errors import BatchError, BatchInterrupted
-from keirin_sim.montecarlo.executors import _Dask, _Pool, _Serial, _workers
+from keirin_sim.montecarlo.executors import Task, _Dask, _Pool, _Serial, _workers
 from keirin_sim.montecarlo.jobs import (
     IneffectiveParameterWarning,
     _check_runs,
     _check_seed,
+    _check_total,
     _ineffective,
     _Job,
     _mc_job,
@@ -33,7 +34,14 @@ from keirin_sim.montecarlo.jobs import (
 )
 from keirin_sim.montecarlo.sampling import _apply, _sample
 from keirin_sim.montecarlo.schema import _cols, _schema, _table
-from keirin_sim.montecarlo.storage import BatchLock, _check_out, _fingerprint, _Parts, load_runs
+from keirin_sim.montecarlo.storage import (
+    BatchLock,
+    _check_out,
+    _fingerprint,
+    _Parts,
+    batch_metadata,
+    load_runs,
+)
 from keirin_sim.montecarlo.summary import Summary, _Acc
 from keirin_sim.scenario.scenario import Scenario
 from keirin_sim.simulation import simulate
@@ -79,7 +87,13 @@ class _WriteFailed(Exception):
     """A chunk file could not be written (its OSError is the argument)."""
 
 
-def _consolidate(parts: _Parts, schema: Any, fmt: str) -> None:
+def _consolidate(parts: _Parts, schema: Any, fmt: str, done: int, complete: bool) -> None:
+    """Join the chunks into ``out``; its metadata says whether the batch is complete and
+    how many runs it holds (``complete``, ``runs_done`` beside ``runs``), and the batch's
+    fingerprint (so that ``--resume`` can tell a finished batch)."""
+    meta = json.loads(schema.metadata[b"keirin_sim"])
+    meta.update(complete=complete, runs_done=done, fingerprint=parts.meta["fingerprint"])
+    schema = schema.with_metadata({**schema.metadata, b"keirin_sim": json.dumps(meta)})
     try:
         parts.consolidate(schema, fmt)
     except OSError as e:
@@ -105,6 +119,56 @@ def _chunk_size(job: _Job, slots: int, chunk_size: int | None) -> int:
     return max(1, min(MAX_CHUNK, job.runs, max(25, target)))
 
 
+def _finished(path: Path, fingerprint: str) -> bool:
+    """Whether ``path`` holds this very batch, complete."""
+    if not path.is_file():
+        return False
+    try:
+        meta = batch_metadata(path)
+    except Exception:  # not a batch file: the caller's message says what to do
+        return False
+    return meta.get("fingerprint") == fingerprint and meta.get("complete") is True
+
+
+def _read_chunk(parts: _Parts, key: tuple[int, int], job: _Job, size: int) -> pa.Table:
+    """A finished chunk of an unfinished batch, checked: one line naming a damaged file (cut
+    short by a full disk, a copy, a hand) and how to race its runs again."""
+    import pyarrow as pa
+
+    point, a = key
+    path = parts.path(key)
+    b = min(a + size, job.runs)
+    again = (
+        f"delete it and run again with --resume to race its runs {a}-{b - 1}"
+        + (f" of point {point}" if len(job.points) > 1 else "")
+        + " again"
+    )
+    if point >= len(job.points) or a % size or a >= job.runs:
+        raise BatchError(
+            f"{path}: --resume: not a chunk of this batch (chunk size {size}, {job.runs} runs"
+            f"{f', {len(job.points)} points' if len(job.points) > 1 else ''}): delete it"
+        )
+    try:
+        table = parts.read(key)
+    except (OSError, ValueError, pa.ArrowException) as e:
+        why = " ".join(str(e).split())[:120]
+        raise BatchError(f"{path}: --resume: damaged chunk ({why}): {again}") from None
+    if table.num_rows != b - a:
+        raise BatchError(
+            f"{path}: --resume: damaged chunk ({table.num_rows} rows, {b - a} expected): {again}"
+        )
+    return table
+
+
+def _tasks(job: _Job, size: int, done: set[tuple[int, int]]) -> Iterator[Task]:
+    """The chunks still to run, generated as the executor asks for them (a few in flight):
+    memory does not grow with ``runs``."""
+    for pt in job.points:
+        for a in range(0, job.runs, size):
+            if (pt.index, a) not in done:
+                yield (pt, a, min(a + size, job.runs))
+
+
 def _execute(
     job: _Job,
     *,
@@ -116,6 +180,7 @@ def _execute(
     chunk_size: int | None,
 ) -> Batch:
     t0 = time.perf_counter()
+    _check_total(job)
     path, fmt = _check_out(out)
     if resume and path is None:
         raise BatchError("keirin-sim: resume: needs an output file (out) to complete")
@@ -152,6 +217,11 @@ def _execute(
             size = chunk_size
             if path is not None:
                 parts = _Parts(path, {**meta, "chunk_size": None})
+                if resume and not parts.dir.exists() and _finished(path, meta["fingerprint"]):
+                    raise BatchError(
+                        f"{path}: --resume: this batch is already complete ({job.total} runs): "
+                        "nothing to resume"
+                    )
                 if resume and not parts.dir.exists():
                     raise BatchError(
                         f"{parts.dir}: --resume: no unfinished batch to complete (the folder "
@@ -166,21 +236,16 @@ def _execute(
                     parts.open(resume)
                 for key in parts.done():
                     done_keys.add(key)
-                    acc.add(_cols(parts.read(key)))
+                    acc.add(_cols(_read_chunk(parts, key, job, size)))
                 resumed = int(acc.runs.sum())
             else:
                 size = _chunk_size(job, runner.slots, chunk_size)
-            tasks = [
-                (pt, a, min(a + size, job.runs))
-                for pt in job.points
-                for a in range(0, job.runs, size)
-                if (pt.index, a) not in done_keys
-            ]
+            tasks = _tasks(job, size, done_keys)
             if main:
                 signal.signal(signal.SIGTERM, on_term)
             if show:
                 bar = _progress_bar(job.total, int(acc.runs.sum()))
-            if tasks:
+            if len(done_keys) < sum(math.ceil(job.runs / size) for _ in job.points):
                 runner.start(job.points[0])
             for t, cols in runner.run(tasks):
                 key = (t[0].index, t[1])
@@ -221,13 +286,13 @@ def _execute(
             bar.close()
     if reason is not None:
         if parts is not None:
-            _consolidate(parts, schema, fmt)
+            _consolidate(parts, schema, fmt, int(acc.runs.sum()), False)
         raise BatchInterrupted(reason, int(acc.runs.sum()), job.total, path, detail)
     summary = acc.summary(job)
     summary.races_run = int(acc.runs.sum()) - resumed
     summary.elapsed_s = time.perf_counter() - t0
     if parts is not None:
-        _consolidate(parts, schema, fmt)
+        _consolidate(parts, schema, fmt, int(acc.runs.sum()), True)
         parts.remove()
         return Batch(summary, path)
     import pyarrow as pa

@@ -192,63 +192,45 @@ def batch_metadata(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 class BatchLock:
-    """``<out>.lock``, holding the writer's pid: one batch at a time writes ``out`` and its
-    ``.parts``.  A lock whose process is gone is taken over."""
+    """``<out>.lock``: one batch at a time writes ``out`` and its ``.parts``.  A
+    :class:`filelock.SoftFileLock`: the file records the writer's pid and host, a lock whose
+    process is gone (on this host) is taken over, and the file is removed on release."""
 
     def __init__(self, out: Path):
         self.path = out.with_name(out.name + ".lock")
-        self.held = False
+        self._lock: Any = None
+
+    @property
+    def held(self) -> bool:
+        return self._lock is not None
 
     def __enter__(self) -> BatchLock:
-        for _ in range(2):
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                pid = self._holder()
-                if pid is not None and pid != os.getpid() and _alive(pid):
-                    raise BatchError(
-                        f"{self.path.with_suffix('')}: --out: another keirin-sim batch "
-                        f"(pid {pid}) is writing this file: wait for it to finish, or "
-                        "choose another --out"
-                    ) from None
-                try:  # stale: its writer died
-                    self.path.unlink()
-                except FileNotFoundError:
-                    pass
-                continue
-            except OSError as e:
-                raise BatchError(
-                    f"{self.path}: --out: cannot create the lock: {e.strerror or e}"
-                ) from None
-            with os.fdopen(fd, "w") as fh:
-                fh.write(f"{os.getpid()}\n")
-            self.held = True
-            return self
-        raise BatchError(f"{self.path}: --out: cannot take the lock")  # pragma: no cover
+        from filelock import SoftFileLock, Timeout
 
-    def _holder(self) -> int | None:
+        lock = SoftFileLock(self.path, timeout=0)
         try:
-            return int(self.path.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
+            lock.acquire()
+        except Timeout:
+            pid = lock.pid
+            who = f"pid {pid}" if pid is not None else "another process"
+            raise BatchError(
+                f"{self.path.with_suffix('')}: --out: another keirin-sim batch ({who}) is "
+                "writing this file: wait for it to finish, or choose another --out"
+            ) from None
+        except OSError as e:
+            raise BatchError(
+                f"{self.path}: --out: cannot create the lock: {e.strerror or e}"
+            ) from None
+        self._lock = lock
+        return self
 
     def __exit__(self, *exc: Any) -> None:
-        if self.held:
+        if self._lock is not None:
             try:
-                self.path.unlink()
+                self._lock.release(force=True)
             except OSError:
                 pass
-            self.held = False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+            self._lock = None
 
 
 def point_values(path: str | os.PathLike[str], point: int, params: list[str]) -> dict | None:
@@ -272,23 +254,44 @@ def point_values(path: str | os.PathLike[str], point: int, params: list[str]) ->
     return {k: t.column(k)[0].as_py() for k in params}
 
 
-def load_runs(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read the rows a batch wrote (Parquet or CSV) into a DataFrame; for Parquet,
-    ``df.attrs`` holds the batch's scenario, seed, runs and attacker."""
+class IncompleteBatchWarning(UserWarning):
+    """The file holds an interrupted batch: fewer rows than its ``runs`` (its metadata has
+    ``complete: false`` and ``runs_done``); ``--resume`` completes it."""
+
+
+def load_runs(path: str | os.PathLike[str], *, incomplete: str = "warn") -> pd.DataFrame:
+    """Read the rows a batch wrote (Parquet or CSV) into a DataFrame; ``df.attrs`` holds the
+    batch's metadata (scenario, seed, runs, attacker; ``complete`` and ``runs_done``).
+
+    ``incomplete``: what an interrupted batch's file does: ``"warn"`` (an
+    :class:`IncompleteBatchWarning`), ``"raise"`` (a :class:`BatchError`) or ``"ignore"``."""
     import pandas as pd
 
+    if incomplete not in ("warn", "raise", "ignore"):
+        raise BatchError(f"keirin-sim: incomplete: {incomplete!r}: use 'warn', 'raise' or 'ignore'")
     p = Path(path)
     if OUT_FORMATS.get(p.suffix.lower()) == "csv":
         df = pd.read_csv(p, float_precision="round_trip")
         df.attrs.update(batch_metadata(p))
-        return df
-    import pyarrow.parquet as pq
+    else:
+        import pyarrow.parquet as pq
 
-    t = pq.read_table(p)
-    df = t.to_pandas()
-    meta = (t.schema.metadata or {}).get(b"keirin_sim")
-    if meta:
-        df.attrs.update(json.loads(meta))
+        t = pq.read_table(p)
+        df = t.to_pandas()
+        meta = (t.schema.metadata or {}).get(b"keirin_sim")
+        if meta:
+            df.attrs.update(json.loads(meta))
+    if df.attrs.get("complete") is False and incomplete != "ignore":
+        total = int(df.attrs.get("runs", 0)) * int(df.attrs.get("points", 1) or 1)
+        msg = (
+            f"{p}: an interrupted batch: {df.attrs.get('runs_done', len(df))} of {total} runs "
+            "(complete it with the same command and --resume)"
+        )
+        if incomplete == "raise":
+            raise BatchError(msg)
+        import warnings
+
+        warnings.warn(msg, IncompleteBatchWarning, stacklevel=2)
     return df
 
 

@@ -175,7 +175,9 @@ class RaceView:
             xd = float(np.interp(t, tr.t, tr.derny_x_m))
             if math.isfinite(xd):
                 derny = self.track.xy(np.mod(xd, self.track.lap_m), self.derny_lane_m)
-        m_to_go = max(0.0, res.race_m - float(x[lead]))
+        # the riders line up behind the start line: the board reads the race distance until
+        # the leader crosses it (not "1502 m to go" in a 1,500 m race)
+        m_to_go = min(res.race_m, max(0.0, res.race_m - float(x[lead])))
         laps = int(round(res.race_m / res.lap_m))
         board = min(laps, math.ceil(m_to_go / res.lap_m - 1e-9)) if m_to_go > 1e-9 else 0
         shown = [text for tt, text in self.captions if t - caption_s < tt <= t + 1e-9]

@@ -22,7 +22,7 @@ def scorecard_chart(card: Scorecard) -> Figure:
     p10-p90 and median against the published time, with the 3 % band) and the winning margin
     (model p10-p90 and median against the real one), one row per final."""
     n = len(card.finals)
-    fig = KeirinFigure(figsize=(13.0, 2.1 * n + 1.2), layout="constrained")
+    fig = KeirinFigure(figsize=(13.0, 2.3 * n + 1.2), layout="constrained")
     gs = fig.add_gridspec(n, 2, width_ratios=(1.1, 1.0))
     for k, f in enumerate(card.finals):
         ax = fig.add_subplot(gs[k, 0])
@@ -45,7 +45,8 @@ def scorecard_chart(card: Scorecard) -> Figure:
         ax.set_xlim(0.0, 105.0)
         style_axes(
             ax,
-            title=f"{_short(f.name)}: the real winner is the model's no. {f.rank_real_winner}",
+            # two lines: on one, a long name ran into the right-hand panels
+            title=f"{_short(f.name)}\nthe real winner is the model's no. {f.rank_real_winner}",
             xlabel="model win probability (%)" if k == n - 1 else None,
         )
         ax.title.set_fontsize(10)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from keirin_sim.model.derny import Derny
@@ -162,20 +163,70 @@ def check_value(
     return val
 
 
+def unknown_key(src: str, key: str, given: str, known: Iterable[str]) -> ScenarioError:
+    """``<file>: <key>: unknown key (did you mean 'x'? known: ...)``: every key the table
+    takes, and the closest to the one given (difflib)."""
+    import difflib
+
+    names = sorted(set(known))
+    near = difflib.get_close_matches(given, names, n=1, cutoff=0.6)
+    if not near:  # a case slip, or a key with its underscores lost
+        fold = {n.casefold().replace("_", ""): n for n in names}
+        hit = fold.get(given.casefold().replace("_", ""))
+        near = [hit] if hit else []
+    hint = f"did you mean {near[0]!r}? " if near else ""
+    return _fail(src, key, f"unknown key ({hint}known: {', '.join(names)})")
+
+
+def check_variants(src: str, raw: Any, names: Sequence[str]) -> None:
+    """What is wrong with ``[[variants]]`` whatever the command: not tables, a ``rider`` who
+    is not in the race, a key no tactic has (the values are checked when the variants are
+    raced, keirin_sim.questions.variants)."""
+    if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
+        raise _fail(src, "variants", "must be an array of tables ([[variants]])")
+    known = ["name", "rider", *TACTIC_BOUNDS, *TACTIC_TYPES]
+    for n, v in enumerate(raw):
+        pre = f"variants[{n}]"
+        who = v.get("rider")
+        if who is not None:
+            if not isinstance(who, str):
+                raise _fail(src, f"{pre}.rider", f"must be a rider name, got {who!r}")
+            if who not in names:
+                import difflib
+
+                near = difflib.get_close_matches(who, list(names), n=1, cutoff=0.6)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                raise _fail(
+                    src,
+                    f"{pre}.rider",
+                    f"{who!r} is not one of the riders ({hint}riders: {', '.join(names)})",
+                )
+        for k in v:
+            if k not in known:
+                e = unknown_key(src, f"{pre}.{k}", k, known)
+                if k in RIDER_BOUNDS:
+                    e = ScenarioError(
+                        str(e).replace("(", "(a variant changes the tactic only; ", 1)
+                    )
+                raise e
+
+
 def _fields(
     src: str,
     prefix: str,
     table: dict[str, Any],
     bounds: dict[str, tuple[float, float]],
     other: dict[str, type | tuple[type, ...]] | None = None,
+    also: Iterable[str] = (),
 ) -> dict[str, Any]:
+    """Check a table's values; an unknown key lists every key the table takes (``bounds``,
+    ``other`` and ``also``: keys read elsewhere, such as a rider's ``name`` and ``tactic``)."""
     other = other or {}
     out: dict[str, Any] = {}
     for k, v in table.items():
         key = f"{prefix}.{k}" if prefix else k
         if k not in bounds and k not in other:
-            known = ", ".join(sorted([*bounds, *other]))
-            raise _fail(src, key, f"unknown key (known: {known})")
+            raise unknown_key(src, key, k, [*bounds, *other, *also])
         out[k] = check_value(src, key, k, v, bounds, other)
     return out
 

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from keirin_sim.calibration import PROFILES, SEXES, CalibrationError, calibrate
+from keirin_sim.calibration import PROFILES, SEXES, CalibrationError, calibrate, default_rider
 from keirin_sim.engine.timetrial import SEA_LEVEL_AIR_DENSITY
 from keirin_sim.model.air import air_density as air_density_from
 from keirin_sim.model.derny import Derny
@@ -44,6 +44,8 @@ from keirin_sim.scenario.checks import (
     check_entry,
     check_name,
     check_reference,
+    check_variants,
+    unknown_key,
 )
 from keirin_sim.scenario.scenario import (
     AIR_DENSITY,
@@ -79,6 +81,8 @@ TOP_KEYS = {
 #: Sections that other modules read (variants for comparisons, uncertainty for Monte Carlo);
 #: kept as raw tables in ``Scenario.extra`` and validated by their readers.
 EXTRA_KEYS: set[str] = {"variants", "uncertainty", "sweep"}
+#: A rider's results (what it is calibrated from), beside its physiology keys
+RESULT_KEYS = (*RESULT_BOUNDS, *RESULT_TYPES)
 
 
 def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
@@ -90,7 +94,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     data = _with_base(data, src, None)
     for k in data:
         if k not in TOP_KEYS and k not in EXTRA_KEYS:
-            raise _fail(src, k, "unknown key")
+            raise unknown_key(src, k, k, [*TOP_KEYS, *EXTRA_KEYS])
     if "name" not in data:
         raise _fail(src, "name", "missing key")
     if not isinstance(data["name"], str) or not data["name"].strip():
@@ -118,7 +122,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         RESULT_BOUNDS,
         RESULT_TYPES,
     )
-    rdef = _fields(src, "rider_defaults", rdef_raw, RIDER_BOUNDS)
+    rdef = _fields(src, "rider_defaults", rdef_raw, RIDER_BOUNDS, also=RESULT_KEYS)
     tdef = _fields(
         src,
         "tactic_defaults",
@@ -146,7 +150,7 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             src, pre, {k: raw.pop(k) for k in list(raw) if k in RESULT_BOUNDS or k in RESULT_TYPES},
             RESULT_BOUNDS, RESULT_TYPES,
         )  # fmt: skip
-        own = _fields(src, pre, raw, RIDER_BOUNDS)
+        own = _fields(src, pre, raw, RIDER_BOUNDS, also=[*RESULT_KEYS, "name", "tactic"])
         rider = _rider_from(
             src, pre, name, {**rdef, **own}, {**rres, **results}, set(own), set(results)
         )
@@ -174,6 +178,8 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
             raise _fail(src, "conditions", "give air_density or [conditions], not both")
         rho = air_density_from(**cond)
     extra = {k: data[k] for k in EXTRA_KEYS if k in data}
+    if "variants" in extra:  # a rider not in the race fails on load, whatever the command
+        check_variants(src, extra["variants"], names)
     sc = Scenario(
         name=data["name"],
         riders=tuple(entries),
@@ -250,7 +256,12 @@ def _rider_from(
             if k in results:  # hand-set physiology)
                 where = pre if k in own_results else "rider_defaults"
                 raise _fail(src, f"{where}.{k}", "needs flying_200_s beside it")
-        return Rider(name=name, **vals)
+        if sex == "men":
+            return Rider(name=name, **vals)  # Rider's defaults are the default elite man
+        # what is not given by hand comes from the default elite rider of the file's sex
+        # (her drag area, gear, mass and physiology), not from the man's Rider defaults
+        base = default_rider(sex, name)
+        return replace(base, flying_200_s=None, source="hand-set", **vals)
     for k in CALIBRATED_FIELDS:
         if k in vals:
             where = pre if k in own else "rider_defaults"

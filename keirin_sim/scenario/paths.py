@@ -37,8 +37,10 @@ def _value(text: str) -> Any:
 def _steps(text: str, what: str) -> list[float]:
     parts = text.split(":")
     if len(parts) != 3:
+        eg = f"{text.strip()}:STEP" if len(parts) == 2 else "START:STOP:STEP"
         raise RangeError(
-            f"{what}: {text!r} has {len(parts)} parts: write START:STOP:STEP (three numbers)"
+            f"{what}: {text!r} is a range of {len(parts)} parts: write START:STOP:STEP, the "
+            f"step too (such as {eg}), or values A,B,C"
         )
     try:
         start, stop, step = (float(p) for p in parts)

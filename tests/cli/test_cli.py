@@ -523,3 +523,41 @@ def test_outputs_follow_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert stat.S_IMODE(out.stat().st_mode) == 0o644
+
+
+def test_help_texts_cite_only_pages_and_sections_that_exist():
+    """Issue 24: ``mc --help`` cited a "README: Performance" that does not exist."""
+    import re
+    from pathlib import Path
+
+    from keirin_sim.cli import build_parser
+
+    root = Path(__file__).resolve().parents[2]
+    readme = (root / "README.md").read_text()
+    parser = build_parser()
+    sub = next(a for a in parser._actions if a.choices and "mc" in a.choices)
+    texts = [p.format_help() for p in sub.choices.values()]
+    joined = " ".join(" ".join(t.split()) for t in texts)
+    for section in re.findall(r"README: ([A-Z][\w ]+)", joined):
+        assert re.search(rf"^#+ {section}", readme, re.M), section
+    pages = re.findall(r"docs/[\w-]+\.md", joined)
+    assert "docs/performance.md" in pages
+    for page in pages:
+        assert (root / page).is_file(), page
+
+
+def test_the_event_log_is_in_time_order_when_a_rider_launches_after_the_winner(tokyo_result):
+    """Issue 24: "X wins" was appended after the sorted lines, so a launch after the winner's
+    finish came before it."""
+    import dataclasses
+
+    from keirin_sim.cli.run import format_events
+    from keirin_sim.results import RaceEvent as Event
+
+    w = tokyo_result.finish_order[0]
+    late = Event(tokyo_result.finish_times[w] + 0.5, "Azizulhasni Awang", "launch", "")
+    res = dataclasses.replace(tokyo_result, events=[*tokyo_result.events, late])
+    lines = format_events(res)
+    times = [float(line.split(" s ", 1)[0]) for line in lines if not line.startswith(" ")]
+    assert times == sorted(times)
+    assert lines[-1].endswith("Azizulhasni Awang launches") and f"{w} wins" in lines[-2]

@@ -70,3 +70,16 @@ def test_run_riders_with_no_names_is_an_error(capsys):
     rc, out, err = run_cli(capsys, "run", "--riders", ",", "--plot", "never.png")
     assert rc == 2
     assert err.strip() == "keirin-sim run: --riders: no rider names in ','"
+
+
+def test_a_two_part_range_says_the_step_is_missing(capsys):
+    """Issue 24: ``0:8`` was "must be a number, got str '0:8'"."""
+    from cli_helpers import run_cli
+
+    rc, _, err = run_cli(capsys, "sweep", "--param", "field.hesitation_s=0:8", "--runs", 5)
+    assert rc == 2 and len(err.strip().splitlines()) == 1
+    assert "'0:8' is a range of 2 parts" in err and "0:8:STEP" in err
+    rc, _, err = run_cli(capsys, "compare", "--sweep", "750:150")
+    assert rc == 2 and "'750:150' is a range of 2 parts" in err and "750:150:STEP" in err
+    rc, _, err = run_cli(capsys, "catch", "--hesitation", "0:1:2:3")
+    assert rc == 2 and "range of 4 parts" in err

@@ -24,10 +24,22 @@ def one_line(rc, err, *needles):
         assert n in err, err
 
 
+HOLD = (
+    "import sys, time; from pathlib import Path; from keirin_sim.montecarlo.storage import BatchLock\n"
+    "with BatchLock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)"
+)
+
+
+def hold_lock(out):
+    """A live process that is not this one, holding the batch lock of ``out``."""
+    p = subprocess.Popen([sys.executable, "-c", HOLD, str(out)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "held"
+    return p
+
+
 @pytest.fixture
-def holder():
-    """A live process that is not this one, to hold a lock."""
-    p = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+def holder(tmp_path):
+    p = hold_lock(tmp_path / "runs.parquet")
     yield p.pid
     p.kill()
     p.wait()
@@ -35,7 +47,6 @@ def holder():
 
 def test_a_second_writer_gets_one_line_while_the_first_holds_the_lock(tmp_path, capsys, holder):
     out = tmp_path / "runs.parquet"
-    (tmp_path / "runs.parquet.lock").write_text(f"{holder}\n")
     rc, _, err = run_cli(capsys, "mc", "--runs", 20, "--workers", 1, "--out", out)
     one_line(rc, err, "runs.parquet", f"pid {holder}")
     assert not out.exists() and not parts_dir(out).exists()
@@ -43,12 +54,24 @@ def test_a_second_writer_gets_one_line_while_the_first_holds_the_lock(tmp_path, 
     assert rc == 2 and f"pid {holder}" in err
 
 
+def test_a_running_batch_is_named_before_its_unfinished_parts(tmp_path, capsys, holder):
+    """Issue 24: the second identical ``mc --out`` without --resume used to be told to delete
+    the live batch's folder; the running writer is named first."""
+    out = tmp_path / "runs.parquet"
+    parts_dir(out).mkdir()
+    (parts_dir(out) / "meta.json").write_text("{}")
+    rc, _, err = run_cli(capsys, "mc", "--runs", 20, "--workers", 1, "--out", out)
+    one_line(rc, err, "runs.parquet", f"pid {holder}", "wait for it")
+    assert "delete" not in err and parts_dir(out).is_dir()
+
+
 def test_a_stale_lock_is_taken_over_and_the_lock_is_released(tmp_path):
     out = tmp_path / "runs.parquet"
-    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead = hold_lock(out)
+    dead.kill()  # SIGKILL: its lock file stays behind
     dead.wait()
     lock = tmp_path / "runs.parquet.lock"
-    lock.write_text(f"{dead.pid}\n")
+    assert lock.exists()
     b = run_batch(None, 20, 1, workers=1, out=out, progress=False)
     assert len(b.df) == 20
     assert not lock.exists()
@@ -169,3 +192,130 @@ def test_bad_batch_replays_are_one_line(tmp_path, capsys):
     one_line(rc, err, "--batch", "not found")
     rc, _, err = run_cli(capsys, "run", "--point", 1)
     one_line(rc, err, "--point")
+
+
+def _interrupt_after(monkeypatch, n):
+    """Ctrl-C once ``n`` chunks are written (a real interrupted batch: out consolidated, the
+    chunks kept)."""
+    real = storage._Parts.write
+    calls = []
+
+    def write(self, key, table):
+        if len(calls) >= n:
+            raise KeyboardInterrupt
+        calls.append(key)
+        return real(self, key, table)
+
+    monkeypatch.setattr(storage._Parts, "write", write)
+    return real
+
+
+MC60 = ["mc", "--runs", 60, "--seed", 3, "--workers", 1, "--chunk-size", 10]
+
+
+def test_an_interrupted_file_says_so_and_load_runs_warns(tmp_path, capsys, monkeypatch):
+    out = tmp_path / "runs.parquet"
+    real = _interrupt_after(monkeypatch, 2)
+    rc, _, err = run_cli(capsys, *MC60, "--out", out)
+    assert rc == 130, err
+    meta = batch_metadata(out)
+    assert meta["complete"] is False and meta["runs_done"] == 20 and meta["runs"] == 60
+    with pytest.warns(storage.IncompleteBatchWarning, match="20 of 60 runs"):
+        assert len(load_runs(out)) == 20
+    with pytest.raises(BatchError, match="interrupted batch: 20 of 60"):
+        load_runs(out, incomplete="raise")
+    monkeypatch.setattr(storage._Parts, "write", real)
+    rc, _, err = run_cli(capsys, *MC60, "--out", out, "--resume")
+    assert rc == 0, err
+    meta = batch_metadata(out)
+    assert meta["complete"] is True and meta["runs_done"] == 60
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert len(load_runs(out)) == 60
+
+
+def test_a_damaged_chunk_is_named_and_racing_it_again_recovers(tmp_path, capsys, monkeypatch):
+    """Issue 24: a chunk cut short (``truncate -s 1000``) was a pyarrow traceback on --resume."""
+    out = tmp_path / "runs.parquet"
+    real = _interrupt_after(monkeypatch, 3)
+    rc, _, _ = run_cli(capsys, *MC60, "--out", out)
+    assert rc == 130
+    monkeypatch.setattr(storage._Parts, "write", real)
+    chunk = parts_dir(out) / "chunk-000000-0000000010.parquet"
+    with open(chunk, "r+b") as fh:
+        fh.truncate(1000)
+    rc, _, err = run_cli(capsys, *MC60, "--out", out, "--resume")
+    one_line(rc, err, chunk.name, "damaged chunk", "delete it", "--resume", "runs 10-19")
+    chunk.unlink()
+    rc, _, err = run_cli(capsys, *MC60, "--out", out, "--resume")
+    assert rc == 0, err
+    whole = run_batch(None, 60, 3, workers=1, progress=False).df
+    assert_frame_equal(load_runs(out).reset_index(drop=True), whole.reset_index(drop=True))
+
+
+def test_a_chunk_with_missing_rows_is_damaged_too(tmp_path, capsys, monkeypatch):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "runs.parquet"
+    real = _interrupt_after(monkeypatch, 2)
+    run_cli(capsys, *MC60, "--out", out)
+    monkeypatch.setattr(storage._Parts, "write", real)
+    chunk = parts_dir(out) / "chunk-000000-0000000000.parquet"
+    pq.write_table(pq.read_table(chunk).slice(0, 4), chunk)
+    rc, _, err = run_cli(capsys, *MC60, "--out", out, "--resume")
+    one_line(rc, err, chunk.name, "4 rows, 10 expected", "runs 0-9")
+
+
+def test_resume_of_a_finished_batch_says_it_is_complete(tmp_path, capsys):
+    out = tmp_path / "runs.parquet"
+    rc, _, err = run_cli(capsys, *MC60[:-2], "--out", out)
+    assert rc == 0, err
+    rc, _, err = run_cli(capsys, *MC60[:-2], "--out", out, "--resume")
+    one_line(rc, err, "runs.parquet", "already complete", "60 runs")
+    # another batch's file is not "complete" for this one
+    rc, _, err = run_cli(capsys, *MC60[:-2], "--seed", 4, "--out", out, "--resume")
+    one_line(rc, err, "no unfinished batch")
+
+
+def test_runs_beyond_the_documented_limit_are_one_line_and_nothing_is_built(capsys):
+    from keirin_sim.montecarlo.jobs import MAX_RUNS
+
+    rc, _, err = run_cli(capsys, "mc", "--runs", 10**12, "--out", "rh.parquet")
+    one_line(rc, err, "1,000,000,000,000", f"{MAX_RUNS:,}", "How many runs")
+    rc, _, err = run_cli(
+        capsys, "sweep", "--param", "field.hesitation_s=0:8:1", "--runs", MAX_RUNS // 2
+    )
+    one_line(rc, err, "9 grid points", f"{MAX_RUNS:,}")
+    # the documented section exists
+    from pathlib import Path
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "monte-carlo.md"
+    assert "**How many runs.**" in page.read_text()
+
+
+def test_tasks_are_generated_as_the_executor_asks(monkeypatch):
+    """The chunk list is never built whole: a batch of MAX_RUNS hands the executor an
+    iterator whose first chunk comes at once."""
+    import types
+
+    from keirin_sim.montecarlo import runner
+    from keirin_sim.montecarlo.jobs import MAX_RUNS, _mc_job
+
+    from keirin_sim import load_scenario
+
+    job = _mc_job(load_scenario(None), MAX_RUNS, 0)
+    it = runner._tasks(job, 1000, set())
+    assert isinstance(it, types.GeneratorType)
+    assert next(it)[1:] == (0, 1000) and next(it)[1:] == (1000, 2000)
+    seen = []
+    real = runner._Serial.run
+
+    def spy(self, tasks):
+        seen.append(tasks)
+        return real(self, tasks)
+
+    monkeypatch.setattr(runner._Serial, "run", spy)
+    run_batch(None, 20, 1, workers=1, progress=False)
+    assert seen and not isinstance(seen[0], (list, tuple))

@@ -77,6 +77,14 @@ def test_frame_state_after_the_derny_and_at_the_finish(tokyo, tokyo_result):
     assert bell.laps_to_go == 1
 
 
+def test_the_lap_board_never_shows_more_than_the_race(tokyo, tokyo_result):
+    """Issue 24: at the start the riders stand behind the line; the board said 1502 m."""
+    st = A.frame_state(tokyo_result, 0.0, scenario=tokyo)
+    assert float(np.max(st.x_m)) < 0.0  # the leader is behind the start line
+    assert st.m_to_go == tokyo_result.race_m == 1500.0
+    assert st.laps_to_go == 6
+
+
 def test_frame_state_needs_traces_and_the_right_track(tokyo, tokyo_result):
     from dataclasses import replace
 

@@ -207,3 +207,32 @@ def test_cli_validate_bad_input_is_one_line(capsys, argv, needle):
     assert rc == 2
     assert out == ""
     assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_chart_titles_stay_clear_of_the_right_hand_panels(three, rows):
+    """Issue 24: "Santiago 2025 men's (Worlds): the real winner is ..." ran into the panel of
+    the winners' last 200 m."""
+    import dataclasses
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from keirin_sim.plots.scorecard import scorecard_chart
+
+    f = score_final(three, rows)
+    names = ["Santiago 2025 men's keirin final (Worlds)", "Paris 2024 women's keirin final"]
+    card = Scorecard(tuple(dataclasses.replace(f, name=nm) for nm in names * 2), seed=0, runs=5)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = scorecard_chart(card)
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    r = canvas.get_renderer()
+    left = [ax for ax in fig.axes if "the real winner" in ax.get_title(loc="left")]
+    right = [ax for ax in fig.axes if ax not in left]
+    assert len(left) == 4 and len(right) == 2
+    for ax in left:
+        box = ax._left_title.get_window_extent(r)  # the title, drawn at the left
+        assert box.x1 <= ax.get_window_extent(r).x1, ax.get_title(loc="left")  # in its column
+        for other in right:
+            assert not box.overlaps(other.get_tightbbox(r)), ax.get_title(loc="left")

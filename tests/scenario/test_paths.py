@@ -29,7 +29,9 @@ def test_range_rejects_bad_text_in_one_line(text):
 
 
 def test_a_two_part_range_says_what_is_missing():
-    with pytest.raises(RangeError, match="has 2 parts: write START:STOP:STEP"):
+    with pytest.raises(
+        RangeError, match="is a range of 2 parts: write START:STOP:STEP, the step too"
+    ):
         parse_values("0:15", "--param: x")
 
 

@@ -83,9 +83,9 @@ def test_rider_and_tactic_defaults_merge():
 
 
 def test_extra_sections_and_reference_kept():
-    data = minimal(variants={"x": {"kind": "attack"}}, reference={"note": "r"})
+    data = minimal(variants=[{"name": "x", "kind": "attack"}], reference={"note": "r"})
     sc = parse_scenario(data)
-    assert sc.extra["variants"] == {"x": {"kind": "attack"}}
+    assert sc.extra["variants"] == [{"name": "x", "kind": "attack"}]
     assert sc.reference == {"note": "r"}
 
 
@@ -473,3 +473,71 @@ def test_the_scenario_page_lists_every_key_a_file_may_hold():
         for k in re.findall(r"^\| `(\w+)`", line)
     }
     assert in_tables <= known, sorted(in_tables - known)
+
+
+# --- issue 24: variants checked on load, complete "known:" lists, a woman set by hand ---------
+def test_a_variant_naming_an_unknown_rider_fails_on_load(tmp_path, capsys):
+    from cli_helpers import run_cli
+
+    f = tmp_path / "v.toml"
+    f.write_text(
+        'base = "tokyo2020_mens_final.toml"\n[[variants]]\nname = "x"\n'
+        'rider = "Jason Kenyy"\nlaunch_m_to_go = 200.0\n'
+    )
+    rc, out, err = run_cli(capsys, "run", f)
+    assert rc == 2 and len(err.strip().splitlines()) == 1, err
+    assert "variants[0].rider: 'Jason Kenyy' is not one of the riders" in err
+    assert "did you mean 'Jason Kenny'?" in err and "Traceback" not in err
+    with pytest.raises(ScenarioError, match="not a tactic|unknown key"):
+        parse_scenario(minimal(variants=[{"name": "x", "pmaxw": 1500.0}]))
+    with pytest.raises(ScenarioError, match="array of tables"):
+        parse_scenario(minimal(variants={"x": {"kind": "attack"}}))
+
+
+@pytest.mark.parametrize(
+    "where, key, suggestion, must_list",
+    [
+        ("rider", "flying200_s", "flying_200_s", ["sex", "kilo_s", "times_air_density", "tactic"]),
+        ("rider", "sexx", "sex", ["sex", "kilo_s", "times_air_density"]),
+        ("defaults", "Sex", "sex", ["sex", "kilo_s", "times_air_density", "pmax_w"]),
+        ("top", "lasp", "laps", ["laps", "riders", "variants", "uncertainty", "track"]),
+    ],
+)
+def test_a_mistyped_key_gets_the_complete_list_and_the_close_match(
+    where, key, suggestion, must_list
+):
+    data = minimal()
+    if where == "rider":
+        data["riders"][0][key] = 1.0
+    elif where == "defaults":
+        data["rider_defaults"] = {key: "men"}
+    else:
+        data[key] = 6
+    with pytest.raises(ScenarioError) as e:
+        parse_scenario(data)
+    msg = str(e.value)
+    assert f"did you mean {suggestion!r}?" in msg, msg
+    known = msg.split("known: ", 1)[1].rstrip(")").split(", ")
+    for k in must_list:
+        assert k in known, (k, msg)
+
+
+def test_a_hand_set_woman_gets_the_womens_drag_area_gear_and_mass():
+    from keirin_sim.calibration import default_rider
+
+    data = minimal()
+    data["rider_defaults"] = {"sex": "women"}
+    data["riders"][0].update(pmax_w=1300.0)
+    for r in data["riders"]:
+        for k in ("flying_200_s",):
+            r.pop(k, None)
+    sc = parse_scenario(data)
+    woman, man = default_rider("women"), Rider("m")
+    r = sc.riders[0].rider
+    assert r.pmax_w == 1300.0 and r.source == "hand-set" and r.flying_200_s is None
+    assert r.cda_m2 == pytest.approx(woman.cda_m2) and r.cda_m2 < man.cda_m2 - 0.02
+    assert r.development_m == pytest.approx(woman.development_m)
+    assert r.mass_kg == pytest.approx(woman.mass_kg) and r.cp_w == woman.cp_w
+    # a man set by hand keeps the elite man's defaults
+    data["rider_defaults"] = {}
+    assert parse_scenario(data).riders[0].rider.cda_m2 == man.cda_m2
