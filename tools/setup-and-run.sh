@@ -8,9 +8,5 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
-# setuptools prints an "Editable installation ... be careful with folders in your working
-# directory with the same name as your package" note (a warning of its class InformationOnly),
-# because keirin_sim.scenarios maps to the top-level scenarios/ folder and the editable install
-# therefore uses an import hook; here that folder *is* the package. Only that note is filtered.
-PYTHONWARNINGS="ignore:Editable installation" python -m pip install --quiet -e ".[sensitivity]"
+python -m pip install --quiet -e ".[sensitivity]"
 keirin-sim run --plot tokyo.png "$@"
