@@ -352,8 +352,8 @@ def _p10_90(a: np.ndarray, r6: Any) -> dict[str, float] | None:
 
 
 def summarize(df: pd.DataFrame, attacker: str | None = None, seed: int | None = None) -> Summary:
-    """A :class:`Summary` of batch rows (from :func:`~keirin_sim.montecarlo.runner.run_batch`,
-    :func:`~keirin_sim.montecarlo.runner.sweep` or :func:`~keirin_sim.montecarlo.storage.load_runs`): win probabilities with Wilson 95 % intervals, mean positions, the
+    """A :class:`Summary` of batch rows (from :func:`.runner.run_batch`, :func:`.runner.sweep` or
+    :func:`.storage.load_runs`): win probabilities with Wilson 95 % intervals, mean positions, the
     attacker's catch points and the winning margins.  ``attacker`` and ``seed`` default to
     ``df.attrs`` (set when the rows come from this module)."""
     names = [c[4:] for c in df.columns if c.startswith("pos.")]

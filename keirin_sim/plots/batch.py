@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MC_BAR_COLOR = "#4c72b0"
 
 #: Axis labels, with units, of the rider and tactic fields a sweep can vary
-#: (:data:`~keirin_sim.scenario.checks.RIDER_BOUNDS` and :data:`~keirin_sim.scenario.checks.TACTIC_BOUNDS`); :func:`param_label`
+#: (:data:`.checks.RIDER_BOUNDS` and :data:`.checks.TACTIC_BOUNDS`); :func:`param_label`
 #: falls back to the raw field name.
 PARAM_LABELS = {
     "mass_kg": "mass, rider and bike (kg)",

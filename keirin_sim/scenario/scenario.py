@@ -104,7 +104,8 @@ class Scenario:
 
     def with_rider(self, name: str, **changes: Any) -> Scenario:
         """A copy with rider ``name``'s physical parameters changed.  A new ``flying_200_s``
-        moves a calibrated rider's physiology with it (:func:`~keirin_sim.calibration.with_form`)."""
+        moves a calibrated rider's physiology with it
+        (:func:`~keirin_sim.calibration.with_form`)."""
         i = self.rider_index(name)
         riders = list(self.riders)
         r = riders[i].rider
