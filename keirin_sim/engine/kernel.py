@@ -109,7 +109,7 @@ ST_VMAX, ST_PMAX = 0, 1
 # catch record slots
 CR_T, CR_X, CR_BY, CR_LED = 0, 1, 2, 3
 #: The attacker has attacked (and can be caught) once it is this far clear of everyone while on
-#: an effort: the tactics' default "gone clear" gap (tactics.py, ``gap_trigger_m``).
+#: an effort: the tactics' default "gone clear" gap (model/tactic.py, ``gap_trigger_m``).
 ATTACK_CLEAR_M = 5.0
 
 #: LLVM may reorder floating-point arithmetic in the NaN-free physics (about 25 % faster).

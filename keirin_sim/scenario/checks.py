@@ -91,7 +91,7 @@ DERNY_BOUNDS = {
     "pull_off_m_to_go": (0.0, 5000.0),
     "ramp_end_m_to_go": (0.0, 5000.0),
 }
-#: The ``[conditions]`` table: the air density computed from them (conditions.py).
+#: The ``[conditions]`` table: the air density computed from them (:mod:`keirin_sim.model.air`).
 CONDITIONS_BOUNDS: dict[str, tuple[float, float]] = {
     "temperature_c": (0.0, 45.0),
     "pressure_hpa": (600.0, 1100.0),

@@ -71,8 +71,8 @@ class Scenario:
     lane_m: float = LANE_M
     dt_s: float = DT_S
     attacker: str | None = None
-    #: the race's own random stream (the riders' choices on the day: racing.py); the Monte
-    #: Carlo gives every race its own
+    #: the race's own random stream (the riders' choices on the day: behaviour/general.py); the
+    #: Monte Carlo gives every race its own
     seed: int = 0
     reference: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
