@@ -230,7 +230,7 @@ nitpicky = True
 nitpick_ignore_regex = [
     (r"py:.*", r"(numpy|np|pandas|pd|matplotlib|simpy|pyarrow|pa|dask|distributed|SALib)(\..*)?"),
     (r"py:.*", r"(typing|collections\.abc|pathlib|argparse|dataclasses|concurrent|os)\..*"),
-    (r"py:.*", r".*\._\w+"),  # private helpers named in signatures
+    (r"py:.*", r".*\._(?!_)\w+"),  # private helpers named in signatures (not __dunders__)
 ]
 
 html_theme = "alabaster"
