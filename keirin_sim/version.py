@@ -17,4 +17,5 @@ def _version() -> str:
         return m.group(1) if m else "0+unknown"
 
 
+#: The version of keirin-sim (``keirin-sim --version`` prints it).
 __version__ = _version()

@@ -55,6 +55,7 @@ from keirin_sim.files import OutputError, write_atomically
 from keirin_sim.scenario.scenario import ScenarioError
 from keirin_sim.version import __version__
 
+#: The modules of the commands, in the order ``--help`` lists them.
 COMMANDS = (run, batch, analysis, sensitivity, timetrial, validate)
 
 

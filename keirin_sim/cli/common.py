@@ -19,9 +19,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from keirin_sim.scenario.scenario import Scenario
 
 
+#: The command's name, as errors and ``--version`` print it.
 PROG = "keirin-sim"
+#: Exit status of a command that did its work.
 EXIT_OK = 0
+#: Exit status of bad input (one line on stderr, no traceback).
 EXIT_USAGE = 2
+#: Exit status after Ctrl-C.
 EXIT_INTERRUPTED = 130
 #: Output formats of the charts, by extension.
 CHART_EXTENSIONS = (".png", ".svg", ".pdf")

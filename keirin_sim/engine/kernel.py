@@ -10,7 +10,7 @@ speed, W' and lane), cut short exactly at segment ends and at state events, whic
 by secant iterations on the step's cubic Hermite dense output.  Everything a rider does between
 events is a continuous control law (follow a wheel, ride an effort, drift towards a chosen
 line); no decision is taken here.  The switches the kernel makes itself, at their own located
-state events, are reflexes (:func:`reflex`): a rider on an effort swings out when blocked and
+state events, are reflexes (``reflex``): a rider on an effort swings out when blocked and
 drops back in when clear; a rider still following takes the wheel of a rider on an effort
 coming past; a rider crossing the line is done.
 """
@@ -119,7 +119,7 @@ ST_VMAX, ST_PMAX = 0, 1
 # catch record slots
 CR_T, CR_X, CR_BY, CR_LED = 0, 1, 2, 3
 #: The attacker has attacked (and can be caught) once it is this far clear of everyone while on
-#: an effort: the tactics' default "gone clear" gap (tactics.py, ``gap_trigger_m``).
+#: an effort: the tactics' default "gone clear" gap (model/tactic.py, ``gap_trigger_m``).
 ATTACK_CLEAR_M = 5.0
 
 #: LLVM may reorder floating-point arithmetic in the NaN-free physics (about 25 % faster).
@@ -942,11 +942,11 @@ def advance(
 ):
     """Integrate from ``t0`` to at most ``t1``; return (t, index of the fired watch or -1).
     The first ``nw`` rows of ``WK``/``WV`` are the watches (kind, a, b, active, reflex /
-    value).  A watch marked *reflex* (:func:`reflex`: steering, the finish, taking a passing
+    value).  A watch marked *reflex* (``reflex``: steering, the finish, taking a passing
     wheel) is carried out by the kernel where it fires, and the kernel goes on exactly as if
     it had returned and been called again.  When the reflex log ``rlog`` has no room for it,
     the kernel returns the reflex's watch as fired instead: the caller reads and empties the
-    log and carries the reflex out itself (:func:`reflex`).  It returns (t, -1) once every
+    log and carries the reflex out itself (``reflex``).  It returns (t, -1) once every
     rider has finished.
 
     The step adapts to the error estimate of the Bogacki-Shampine pair (``hs[HS_H]`` carries

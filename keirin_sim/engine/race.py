@@ -217,7 +217,7 @@ class Race:
         #: the riders who launched, attacked or chased, in that order
         self.launches: list[int] = []
         self._places: list[int] | None = None  # places(), until the kernel moves the riders
-        #: the race's own random stream: the riders' choices on the day (racing.py)
+        #: the race's own random stream: the riders' choices on the day (behaviour/general.py)
         self.rng = random.Random(sc.seed)
         for i in range(n):  # the finish: a reflex of the kernel's (see kernel.reflex)
             self._reflex_watch(K.W_RIDER_MARK, i, -1, self.race_m, K.RX_FINISH)
@@ -728,7 +728,8 @@ class Race:
         return Outcome(self.finish_t, catch_record(self), self.story())
 
     def story(self) -> RaceStory:
-        """How the race was won (moves.py), from the kernel's mark crossing times."""
+        """How the race was won (:mod:`keirin_sim.results.story`), from the kernel's mark
+        crossing times."""
         sc = self.scenario
         return race_story(
             self.names,

@@ -56,6 +56,7 @@ class TrialEvent:
     split_m: float
 
 
+#: The time-trial events by key: distance, flying or standing start, split distance.
 EVENTS: dict[str, TrialEvent] = {
     "flying200": TrialEvent("flying200", 200.0, True, 100.0),
     "flying-lap": TrialEvent("flying-lap", 250.0, True, 125.0),

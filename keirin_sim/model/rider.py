@@ -54,6 +54,7 @@ class Rider:
     The defaults are the default elite man of calibration.py (calibrated from the median
     flying 200 m of the Paris 2024 top eight, 9.2445 s; tests/test_calibration.py checks they
     match), so a rider given nothing rides like him; a rider given a few values keeps the rest:
+
     - ``mass_kg`` 98.5: 91.5 kg, the middle of elite male sprinters' 82-101 kg (Gardner 2005),
       plus a 7 kg bike.
     - ``cda_m2`` 0.21: modelling choice; no published value for sprinters, an illustrative

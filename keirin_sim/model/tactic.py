@@ -22,7 +22,8 @@ _STYLE = frozenset(
 
 
 #: What the general behaviour reads besides its style: it launches at its point (never on W'),
-#: and an attacker must be clear by at least ``gap_trigger_m`` before anyone chases (racing.py).
+#: and an attacker must be clear by at least ``gap_trigger_m`` before anyone chases
+#: (behaviour/general.py).
 _RACE = _STYLE | {"launch_m_to_go", "hesitation_s", "cruise_kmh", "chase_effort", "gap_trigger_m"}
 
 

@@ -33,7 +33,7 @@ from keirin_sim.montecarlo.jobs import (
     _sweep_job,
 )
 from keirin_sim.montecarlo.sampling import _apply, _sample
-from keirin_sim.montecarlo.schema import _cols, _schema, _table
+from keirin_sim.montecarlo.schema import _cols, _schema, _table, tidy_rows
 from keirin_sim.montecarlo.storage import (
     BatchLock,
     _check_out,
@@ -60,20 +60,28 @@ MAX_CHUNK = 1000
 # --- running ---------------------------------------------------------------------------------
 @dataclass
 class Batch:
-    """A finished batch: ``summary`` and the rows as a DataFrame (``df``; read from ``out``
-    on first use when the rows were streamed to a file)."""
+    """A finished batch: ``summary`` and the rows as a DataFrame (:meth:`to_dataframe`; read
+    from ``out`` on first use when the rows were streamed to a file)."""
 
     summary: Summary
     out: Path | None = None
     _df: Any = None
 
-    @property
-    def df(self) -> pd.DataFrame:
+    def to_dataframe(self, long: bool = False) -> pd.DataFrame:
+        """The rows: one per race, wide, as written to Parquet (the columns are listed in
+        :func:`run_batch`); ``long=True``: tidy, one row per race and rider
+        (:func:`~keirin_sim.montecarlo.schema.tidy_rows`: ``run``, ``rider``, ``start``,
+        ``place``, ``time_s``, ``margin_s``, after a sweep's ``point`` and parameters)."""
         if self._df is None:
             if self.out is None:  # pragma: no cover
                 raise ValueError("no rows")
             self._df = load_runs(self.out)
-        return self._df
+        return tidy_rows(self._df) if long else self._df
+
+    @property
+    def df(self) -> pd.DataFrame:
+        """The wide rows, :meth:`to_dataframe` (kept for code written before it)."""
+        return self.to_dataframe()
 
     def __repr__(self) -> str:
         s = self.summary
@@ -334,7 +342,8 @@ def run_batch(
     chunk_size: int | None = None,
 ) -> Batch:
     """Run ``runs`` races of ``scenario`` (a :class:`Scenario` or a path) with inputs drawn
-    from its ``[uncertainty]`` section; returns a :class:`Batch` (``.df`` rows, ``.summary``).
+    from its ``[uncertainty]`` section; returns a :class:`Batch` (``.to_dataframe()``: the rows;
+    ``.summary``).
 
     ``seed``: run ``i`` draws from ``SeedSequence(seed, spawn_key=(i,))``, so the rows are the
     same for any ``workers`` (default all cores; 1 runs in this process), any ``scheduler``
@@ -388,7 +397,7 @@ def sweep(
     streams at every point; a swept field is not sampled even if it is uncertain.
 
     Rows: ``point``, one column per swept parameter (named by its path), then the columns of
-    :func:`run_batch`.  ``summary.grid_table()`` gives the win probability per point."""
+    :func:`run_batch`.  ``summary.to_dataframe()`` gives the win probability per point."""
     sc = _scenario(scenario, attacker)
     job = _sweep_job(sc, params, _check_runs(runs), _check_seed(seed), attacker)
     for msg in _ineffective(sc, job.params):

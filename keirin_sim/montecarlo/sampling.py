@@ -4,7 +4,7 @@ the scenario.
 Random streams: run ``i`` of a batch with seed ``s`` draws from
 ``numpy.random.SeedSequence(s, spawn_key=(i,))`` (the ``i``-th child of
 ``SeedSequence(s).spawn``), so the rows do not depend on the number of workers, the executor or
-the chunking, and any run can be rebuilt alone (:func:`replay_run`).  A sweep uses the same
+the chunking, and any run can be rebuilt alone (:func:`.runner.replay_run`).  A sweep uses the same
 streams at every grid point (common random numbers: differences between points come from the
 """
 

@@ -13,6 +13,7 @@ from keirin_sim.montecarlo.jobs import _Job, _track_info
 from keirin_sim.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
     import pyarrow as pa
 
 
@@ -129,4 +130,49 @@ def _cols(table: pa.Table) -> dict[str, np.ndarray]:
             out[name] = np.array(c.to_pylist(), dtype=object)
         else:
             out[name] = c.to_numpy(zero_copy_only=False)
+    return out
+
+
+#: The columns of :func:`tidy_rows` (a sweep's ``point`` and parameters come first).
+TIDY_COLUMNS = ("run", "rider", "start", "place", "time_s", "margin_s")
+
+
+def tidy_rows(df: pd.DataFrame) -> pd.DataFrame:
+    """A batch's rows (one per race, wide: ``pos.<rider>``, ``time.<rider>``...) as a tidy long
+    table: one row per race and rider, columns ``run``, ``rider``, ``start`` (start position
+    behind the derny: drawn by lot when the batch draws it, else the scenario's order),
+    ``place``, ``time_s``, ``margin_s`` (behind that race's winner); a sweep's rows also keep
+    ``point`` and the swept parameters, first.  Sorted by (point,) run and place; races that
+    failed (see ``error``) are left out, as the summary leaves them out.  ``df.attrs`` is kept.
+    """
+    import pandas as pd
+
+    names = [c[4:] for c in df.columns if c.startswith("pos.")]
+    if not names:
+        raise ValueError("no pos.<rider> columns: not rows of a keirin-sim batch")
+    keys = list(df.columns[: list(df.columns).index("run")]) if "run" in df.columns else []
+    pos = np.stack([df[f"pos.{nm}"].to_numpy(np.int64) for nm in names], axis=1)
+    ok = (pos > 0).all(axis=1)
+    m, n = int(ok.sum()), len(names)
+    if all(f"start.{nm}" in df.columns for nm in names):
+        start = np.stack([df[f"start.{nm}"].to_numpy(np.int64) for nm in names], axis=1)[ok]
+    else:
+        start = np.tile(np.arange(1, n + 1, dtype=np.int64), (m, 1))
+
+    def wide(prefix: str) -> np.ndarray:
+        return np.stack([df[f"{prefix}.{nm}"].to_numpy(np.float64) for nm in names], axis=1)[ok]
+
+    out = pd.DataFrame(
+        {
+            **{k: np.repeat(df[k].to_numpy()[ok], n) for k in keys},
+            "run": np.repeat(df["run"].to_numpy(np.int64)[ok], n),
+            "rider": np.tile(np.array(names, dtype=object), m),
+            "start": start.reshape(-1),
+            "place": pos[ok].reshape(-1),
+            "time_s": wide("time").reshape(-1),
+            "margin_s": wide("margin").reshape(-1),
+        }
+    )
+    out = out.sort_values([*keys, "run", "place"], kind="stable", ignore_index=True)
+    out.attrs.update(df.attrs)
     return out

@@ -3,7 +3,7 @@ unfinished batch, the fingerprint that lets ``--resume`` complete only the same 
 
 swept parameters, not from noise).
 
-Rows (one per race, see :func:`run_batch`) are written a chunk at a time into
+Rows (one per race, see :func:`.runner.run_batch`) are written a chunk at a time into
 ``<out>.parts/`` (one complete Parquet file per chunk, renamed into place) and joined into
 ``out`` (Parquet or CSV by extension) at the end; an interrupted batch (Ctrl-C, SIGTERM, a killed
 worker) writes what it has into ``out`` and keeps ``<out>.parts/``; after SIGKILL the chunk

@@ -191,7 +191,8 @@ class Summary:
     pull_off_m_to_go: float | None = None
     #: wins from each start position behind the derny (1 = first), over the finished runs
     start_wins: list[int] = field(default_factory=list)
-    #: races won by each move (moves.py), over ``told`` races whose story was recorded
+    #: races won by each move (:mod:`keirin_sim.results.story`), over ``told`` races whose story
+    #: was recorded
     move_counts: dict[str, int] = field(default_factory=dict)
     told: int = 0
     #: races the leader at the bell won
@@ -264,6 +265,30 @@ class Summary:
                     }
                 )
         return pd.DataFrame(rows)
+
+    def to_dataframe(self, rider: str | None = None) -> pd.DataFrame:
+        """The win probabilities as a table: a sweep's :meth:`grid_table` (one row per grid
+        point and rider); a batch of one scenario gives the same columns without the swept
+        parameters, one row per rider: ``rider``, ``runs`` (finished), ``wins``, ``p``,
+        ``ci_low``, ``ci_high``.  ``rider`` keeps only that rider's rows."""
+        import pandas as pd
+
+        if self.grid:
+            return self.grid_table(rider)
+        n = self.ok_runs
+        rows = [
+            {
+                "rider": r,
+                "runs": n,
+                "wins": k,
+                "p": k / n if n else math.nan,
+                "ci_low": self.ci95[r][0],
+                "ci_high": self.ci95[r][1],
+            }
+            for r, k in self.wins.items()
+            if rider is None or r == rider
+        ]
+        return pd.DataFrame(rows, columns=["rider", "runs", "wins", "p", "ci_low", "ci_high"])
 
     @staticmethod
     def _q(a: np.ndarray) -> dict[str, float] | None:
@@ -352,8 +377,8 @@ def _p10_90(a: np.ndarray, r6: Any) -> dict[str, float] | None:
 
 
 def summarize(df: pd.DataFrame, attacker: str | None = None, seed: int | None = None) -> Summary:
-    """A :class:`Summary` of batch rows (from :func:`run_batch`, :func:`sweep` or
-    :func:`load_runs`): win probabilities with Wilson 95 % intervals, mean positions, the
+    """A :class:`Summary` of batch rows (from :func:`.runner.run_batch`, :func:`.runner.sweep` or
+    :func:`.storage.load_runs`): win probabilities with Wilson 95 % intervals, mean positions, the
     attacker's catch points and the winning margins.  ``attacker`` and ``seed`` default to
     ``df.attrs`` (set when the rows come from this module)."""
     names = [c[4:] for c in df.columns if c.startswith("pos.")]

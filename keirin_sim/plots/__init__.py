@@ -9,6 +9,13 @@ All charts share:
   the riders;
 - titles and axis labels with units (:func:`style_axes`).
 
+Single-panel charts (:func:`gap_over_laps`, :func:`variants_chart`, :func:`sweep_heatmap`,
+:func:`sensitivity_chart`) take ``ax=``: given an existing Axes they draw into it and return
+that Axes; without one they return a new Figure, as they always have (``plots.save`` and the
+notebooks take the figure).  Charts of several panels (:func:`speed_power`,
+:func:`catch_chart`, :func:`attack_point_chart`, :func:`compare_chart`, :func:`mc_summary`,
+:func:`scorecard_chart`) always return their own Figure.
+
 Figures are plain :class:`matplotlib.figure.Figure` objects made without pyplot (no global
 state, nothing to close); they show themselves in a notebook.  :func:`save` writes PNG, SVG or
 PDF, chosen by the file's extension, atomically.
@@ -27,7 +34,8 @@ The modules, by concept:
 
 Adding a chart: write ``def my_chart(...) -> Figure`` in the module of its concept, start it
 with :func:`new_figure`, call :func:`lap_axis` (when x is laps to go) and :func:`style_axes`
-on each axes, return the figure, and re-export it here.
+on each axes, return the figure, and re-export it here; a single-panel chart also takes
+``ax=`` and returns that Axes when given one (tests/plots/test_plots.py checks each).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ catch against the hesitation, the variants' lead over laps, the attack-point swe
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, overload
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -192,10 +192,18 @@ def _draw_variants(ax: Axes, comparison: VariantComparison) -> None:
     )
 
 
-def variants_chart(comparison: VariantComparison) -> Figure:
+@overload
+def variants_chart(comparison: VariantComparison, ax: None = None) -> Figure: ...
+@overload
+def variants_chart(comparison: VariantComparison, ax: Axes) -> Axes: ...
+def variants_chart(comparison: VariantComparison, ax: Axes | None = None) -> Figure | Axes:
     """The varied rider's lead over the rest of the field against laps to go (of the front of
     the race), one line per variant (dots at the lap marks; positive = ahead of everyone by,
-    negative = behind the leader by); the legend gives each variant's finish and margin."""
+    negative = behind the leader by); the legend gives each variant's finish and margin.
+    Returns a new Figure, or draws into ``ax`` and returns it."""
+    if ax is not None:
+        _draw_variants(ax, comparison)
+        return ax
     fig, ax = new_figure(figsize=(11.0, 5.0))
     _draw_variants(ax, comparison)
     return fig

@@ -62,6 +62,7 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_FPS = {"gif": 10.0, "html": 5.0, "mp4": 20.0}
 #: Default resolution (dots per inch of the 10 x 5.2 inch figure) by format.
 DEFAULT_DPI = {"gif": 80, "html": 80, "mp4": 100}
+#: Size of the animation's figure (inches).
 ANIM_FIGSIZE = (10.0, 5.2)
 #: What ``keirin-sim run --animate x.mp4`` and :func:`animate` say without an MP4 writer.
 MP4_UNAVAILABLE = (
@@ -244,7 +245,7 @@ def animate(
     with play, pause and a slider) or ``.mp4`` (needs ffmpeg, see :func:`mp4_available`).
 
     ``speed`` times real time (1: the race's own pace); ``fps`` and ``dpi`` default by format
-    (:data:`DEFAULT_FPS`, :data:`DEFAULT_DPI`); ``scenario`` gives the track to draw (pass the
+    (``DEFAULT_FPS``, ``DEFAULT_DPI``); ``scenario`` gives the track to draw (pass the
     scenario the result came from; default: the standard track of the race's lap).  The result
     needs its traces.  ``ValueError`` for an unknown extension, a speed or fps not above 0, or
     an MP4 without ffmpeg; the file appears complete or not at all."""

@@ -87,7 +87,7 @@ class RaceFigure:
 
     def render(self, t: float) -> Image.Image:
         """The frame at race time ``t`` as an RGB image.  The still parts are drawn once
-        (:attr:`background`); each frame puts them back and draws only what moves, as
+        (``background``); each frame puts them back and draws only what moves, as
         matplotlib's blitting does: several times faster than drawing the whole figure."""
         canvas = self.fig.canvas
         if self._background is None:

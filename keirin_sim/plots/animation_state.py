@@ -51,7 +51,7 @@ _CAPTIONS = {
 class FrameState:
     """What one frame shows at race time ``t_s``: per rider (in ``names`` order, the start
     order) the distance from the start line ``x_m`` (at most the finish), the lane ``lane_m``
-    above the measurement line, the plan position ``xy`` (metres, :meth:`Track.xy`), the speed,
+    above the measurement line, the plan position ``xy`` (metres, :meth:`.Track.xy`), the speed,
     the metres behind the leading rider and whether it has finished; the derny's position (None
     once it has left); the leader, metres and laps to go (the lap board: 1 is the bell, 0 the
     finish) and the captions on screen."""

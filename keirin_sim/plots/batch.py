@@ -4,7 +4,7 @@ sweep's win-probability heatmap."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -27,7 +27,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MC_BAR_COLOR = "#4c72b0"
 
 #: Axis labels, with units, of the rider and tactic fields a sweep can vary
-#: (:data:`keirin_sim.scenario.RIDER_BOUNDS` and ``TACTIC_BOUNDS``); :func:`param_label`
+#: (:data:`.checks.RIDER_BOUNDS` and :data:`.checks.TACTIC_BOUNDS`); :func:`param_label`
 #: falls back to the raw field name.
 PARAM_LABELS = {
     "mass_kg": "mass, rider and bike (kg)",
@@ -252,15 +252,35 @@ def _moves_panel(ax: Axes, s: Summary) -> None:
     style_axes(ax, title="How the races were won", xlabel="races (%)\n" + "\n".join(notes))
 
 
+@overload
+def sweep_heatmap(
+    data: pd.DataFrame,
+    rider: str | None = None,
+    params: Sequence[str] | None = None,
+    ax: None = None,
+) -> Figure: ...
+@overload
+def sweep_heatmap(
+    data: pd.DataFrame, rider: str | None, params: Sequence[str] | None, ax: Axes
+) -> Axes: ...
+@overload
+def sweep_heatmap(
+    data: pd.DataFrame,
+    rider: str | None = None,
+    params: Sequence[str] | None = None,
+    *,
+    ax: Axes,
+) -> Axes: ...
 def sweep_heatmap(
     data: pd.DataFrame,
     rider: str | None = None,
     params: Sequence[str] | None = None,
     ax: Axes | None = None,
-) -> Figure:
+) -> Figure | Axes:
     """Win probability of ``rider`` over the swept parameters: a heatmap for two parameters
     (first on y, second on x; each cell labelled with the
     probability in % and its 95 % Wilson interval below it), a line with its 95 % band for one.
+    Returns a new Figure, or draws into ``ax`` and returns it.
 
     ``data``: the rows of :func:`~keirin_sim.montecarlo.sweep` (``winner`` and a column per
     parameter; ``rider`` defaults to ``df.attrs["attacker"]``), or its
@@ -300,6 +320,7 @@ def sweep_heatmap(
     t["p"] = t["wins"] / t["runs"]
     if "ci_low" not in t.columns:
         t[["ci_low", "ci_high"]] = _wilson(t["wins"].to_numpy(), t["runs"].to_numpy())
+    given = ax is not None
     fig = ax.figure if ax is not None else new_figure(figsize=(9.0, 6.0))[0]
     if ax is None:
         ax = fig.axes[0]
@@ -327,7 +348,7 @@ def sweep_heatmap(
             ylabel="win probability (%)",
             legend="inside",
         )
-        return fig
+        return ax if given else fig
     py, px = params
     xs = sorted(t[px].unique().tolist())
     ys = sorted(t[py].unique().tolist())
@@ -369,4 +390,4 @@ def sweep_heatmap(
         ylabel=param_label(py),
     )
     ax.grid(False)
-    return fig
+    return ax if given else fig

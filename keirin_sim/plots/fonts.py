@@ -5,7 +5,7 @@ Matplotlib (>= 3.6) draws each character from the first font of ``font.family`` 
 so a list such as ``["DejaVu Sans", "Noto Sans CJK JP"]`` draws Latin and Japanese names in one
 label.  :func:`font_families` keeps only the fonts actually installed (naming a missing one
 makes matplotlib log a warning on every text).  :class:`~keirin_sim.plots.style.KeirinFigure`
-applies the list to its texts and calls :func:`missing_glyph_labels` when it draws.
+applies the list to its texts and calls :func:`warn_missing_glyphs` when it draws.
 """
 
 from __future__ import annotations

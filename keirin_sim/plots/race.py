@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -77,21 +77,33 @@ def gap_series(
     return (result.race_m - d) / result.lap_m, gaps
 
 
+@overload
+def gap_over_laps(
+    result: Result, units: str = "m", ax: None = None, riders: Iterable[str] | None = None
+) -> Figure: ...
+@overload
+def gap_over_laps(
+    result: Result, units: str, ax: Axes, riders: Iterable[str] | None = None
+) -> Axes: ...
+@overload
+def gap_over_laps(
+    result: Result, units: str = "m", *, ax: Axes, riders: Iterable[str] | None = None
+) -> Axes: ...
 def gap_over_laps(
     result: Result,
     units: str = "m",
     ax: Axes | None = None,
     riders: Iterable[str] | None = None,
-) -> Figure:
+) -> Figure | Axes:
     """Each rider's gap behind the race leader against laps to go (see :func:`gap_series`):
     the leader runs along 0 at the top, riders further back lie lower.  ``units`` "m" or "s";
-    ``riders`` limits the lines drawn (gaps are still to the leader of the whole race)."""
+    ``riders`` limits the lines drawn (gaps are still to the leader of the whole race).
+    Returns a new Figure, or draws into ``ax`` and returns it."""
     names = check_riders(result, riders)
     ltg, gaps = gap_series(result, units)
+    given = ax is not None
     if ax is None:
         fig, ax = new_figure()
-    else:
-        fig = ax.figure
     style = rider_colors(result.names)
     order = sorted(names, key=lambda r: result.finish_order.index(r))
     for r in order:
@@ -109,7 +121,7 @@ def gap_over_laps(
         ylabel=f"gap behind the leader ({sym})",
         legend=True,
     )
-    return fig
+    return ax if given else fig
 
 
 def speed_power(result: Result, riders: Iterable[str] | None = None) -> Figure:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -10,20 +10,29 @@ from matplotlib.figure import Figure
 from keirin_sim.plots.style import MARK_COLOR, REFERENCE_COLOR, KeirinFigure, style_axes
 
 if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.axes import Axes
+
     from keirin_sim.questions.sensitivity import Sensitivity
 
 FIRST_COLOR = "#9ecae1"
 
 
-def sensitivity_chart(s: Sensitivity) -> Figure:
+@overload
+def sensitivity_chart(s: Sensitivity, ax: None = None) -> Figure: ...
+@overload
+def sensitivity_chart(s: Sensitivity, ax: Axes) -> Axes: ...
+def sensitivity_chart(s: Sensitivity, ax: Axes | None = None) -> Figure | Axes:
     """Sobol: each input's total index (dark) and first-order index (light) with their 95 %
-    intervals, most influential input on top; Morris: mu* with its interval and sigma."""
+    intervals, most influential input on top; Morris: mu* with its interval and sigma.
+    Returns a new Figure, or draws into ``ax`` and returns it."""
     d = s.to_dict()
     by = {p["name"]: p for p in d["params"]}
     names = s.ranking()[::-1]  # most influential on top
     y = np.arange(len(names))
-    fig = KeirinFigure(figsize=(9.0, 1.2 + 0.5 * len(names)), layout="constrained")
-    ax = fig.add_subplot()
+    given = ax is not None
+    if ax is None:
+        fig = KeirinFigure(figsize=(9.0, 1.2 + 0.5 * len(names)), layout="constrained")
+        ax = fig.add_subplot()
     if s.method == "sobol":
         st = np.array([by[n]["ST"] for n in names])
         st_c = np.array([by[n]["ST_conf"] for n in names])
@@ -51,7 +60,7 @@ def sensitivity_chart(s: Sensitivity) -> Figure:
         legend="inside",
     )
     ax.grid(True, axis="x", color="#dddddd", linewidth=0.8)
-    return fig
+    return ax if given else ax.figure
 
 
 __all__ = ["sensitivity_chart"]

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 #: Default figure size (inches) and resolution of PNG files (dots per inch).
 FIGSIZE = (10.0, 5.0)
+#: Resolution of PNG files (dots per inch).
 DPI = 130
 #: Rider colours in start order (matplotlib's tab10 without its grey, which reads as "neutral").
 PALETTE = (
@@ -40,8 +41,11 @@ PALETTE = (
 )
 #: Line styles cycled for fields larger than the palette.
 LINESTYLES = ("-", "--", ":", "-.")
+#: Shade of the derny phase on a laps-to-go axis.
 DERNY_SHADE = "#e8e8e8"
+#: Colour of the lap marks (3 and 2 laps to go, the bell).
 MARK_COLOR = "#777777"
+#: Colour of the pull-off mark.
 PULL_OFF_COLOR = "#444444"
 
 
@@ -220,11 +224,16 @@ def check_riders(result: Result, riders: Iterable[str] | None) -> list[str]:
     return [r for r in result.names if r in wanted]
 
 
-#: Colours of the analysis charts: caught / not caught, the critical and the real hesitation.
+# Colours of the analysis charts: caught / not caught, the critical and the real hesitation.
+#: The attacker caught.
 CAUGHT_COLOR = "#d62728"
+#: The attacker free (not caught).
 FREE_COLOR = "#2ca02c"
+#: Not caught, on the catch chart's lines.
 NOT_CAUGHT_COLOR = "#333333"
+#: The critical hesitation.
 CRITICAL_COLOR = "#111111"
+#: The real race's hesitation (the reference).
 REFERENCE_COLOR = "#1f77b4"
 
 

@@ -158,7 +158,8 @@ def catch_sweep(
     attacker gets ``hesitation_s`` = that value; everything else fixed).
 
     ``attacker`` (``None``: the scenario's) is the rider whose catch is tracked.  Values outside
-    the physical range of ``hesitation_s`` raise a one-line :class:`ScenarioError`.
+    the physical range of ``hesitation_s`` raise a one-line
+    :class:`~keirin_sim.scenario.checks.ScenarioError`.
     """
     sc = with_attacker(scenario, attacker)
     hs = [float(h) for h in hesitations]

@@ -267,14 +267,18 @@ class Sensitivity:
             ],
         }
 
-    def rows(self) -> pd.DataFrame:
-        """One row per race: the inputs (a normal or uniform draw as its quantile, 0-1) and the
-        output."""
+    def to_dataframe(self) -> pd.DataFrame:
+        """The sample: one row per race, the inputs (a normal or uniform draw as its quantile,
+        0-1) and the output (a column named as ``output``)."""
         import pandas as pd
 
         df = pd.DataFrame(self.X, columns=[i.name for i in self.inputs])
         df[self.output] = self.Y
         return df
+
+    def rows(self) -> pd.DataFrame:
+        """The same table as :meth:`to_dataframe` (kept for code written before it)."""
+        return self.to_dataframe()
 
 
 def _r(v: float) -> float | None:

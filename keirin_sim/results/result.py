@@ -77,6 +77,20 @@ class Traces:
         self.to_dataframe().to_csv(path, index=False)
 
 
+#: The columns of :meth:`Result.to_dataframe`.
+_RESULT_COLUMNS = (
+    "rider",
+    "start",
+    "place",
+    "time_s",
+    "margin_s",
+    "last_200m_s",
+    "top_speed_kmh",
+    "peak_power_w",
+    "w_left_j",
+)
+
+
 @dataclass
 class Result:
     """The outcome of one race (see README for the fields)."""
@@ -165,6 +179,30 @@ class Result:
             "how_won": None if self.story is None else self.story.to_dict(),
             "riders": self.riders,
         }
+
+    def to_dataframe(self) -> pd.DataFrame:
+        """The results table: one row per rider in finishing order, columns ``rider``,
+        ``start`` (start position behind the derny, 1 = first), ``place``, ``time_s``,
+        ``margin_s`` (behind the winner), ``last_200m_s``, ``top_speed_kmh``, ``peak_power_w``
+        and ``w_left_j`` (what ``keirin-sim run`` prints, as numbers)."""
+        import pandas as pd
+
+        start = {nm: k + 1 for k, nm in enumerate(self.names)}
+        rows = [
+            {
+                "rider": r,
+                "start": start[r],
+                "place": k + 1,
+                "time_s": self.finish_times[r],
+                "margin_s": self.margins[r],
+                "last_200m_s": self.last_200m_s[r],
+                "top_speed_kmh": self.top_speed_kmh[r],
+                "peak_power_w": self.peak_power_w[r],
+                "w_left_j": self.w_left_j[r],
+            }
+            for k, r in enumerate(self.finish_order)
+        ]
+        return pd.DataFrame(rows, columns=list(_RESULT_COLUMNS))
 
     def to_json(self, indent: int | None = 2) -> str:
         """Strict JSON (a value that is not a number, such as a missing time, is null)."""

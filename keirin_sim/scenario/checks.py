@@ -25,7 +25,7 @@ class ScenarioError(ValueError):
     """A scenario that cannot be used; the message is one line: file, key, problem."""
 
 
-# (min, max) of each numeric field; None = no bound on that side.
+#: (min, max) of each numeric field of a rider; None = no bound on that side.
 RIDER_BOUNDS: dict[str, tuple[float, float]] = {
     "mass_kg": MASS_BOUNDS_KG,
     "cda_m2": (0.10, 0.60),
@@ -49,6 +49,7 @@ RESULT_BOUNDS: dict[str, tuple[float, float]] = {
 RESULT_TYPES: dict[str, type | tuple[type, ...]] = {"sex": str}
 #: Physiology a calibrated rider takes from its results: not to be set beside them.
 CALIBRATED_FIELDS = ("pmax_w", "cp_w", "w_prime_j", "cda_m2", "cadence_opt_rpm")
+#: (min, max) of each numeric field of a tactic.
 TACTIC_BOUNDS: dict[str, tuple[float, float]] = {
     "launch_m_to_go": (0.0, 5000.0),
     "wprime_factor": (0.1, 5.0),
@@ -91,7 +92,7 @@ DERNY_BOUNDS = {
     "pull_off_m_to_go": (0.0, 5000.0),
     "ramp_end_m_to_go": (0.0, 5000.0),
 }
-#: The ``[conditions]`` table: the air density computed from them (conditions.py).
+#: The ``[conditions]`` table: the air density computed from them (:mod:`keirin_sim.model.air`).
 CONDITIONS_BOUNDS: dict[str, tuple[float, float]] = {
     "temperature_c": (0.0, 45.0),
     "pressure_hpa": (600.0, 1100.0),

@@ -59,7 +59,8 @@ class Entry:
 
 @dataclass(frozen=True)
 class Scenario:
-    """Everything a race needs.  Build it with :func:`load_scenario` or directly."""
+    """Everything a race needs.  Build it with :func:`~keirin_sim.scenario.loading.load_scenario` or
+    directly."""
 
     name: str
     riders: tuple[Entry, ...]
@@ -70,8 +71,8 @@ class Scenario:
     lane_m: float = LANE_M
     dt_s: float = DT_S
     attacker: str | None = None
-    #: the race's own random stream (the riders' choices on the day: racing.py); the Monte
-    #: Carlo gives every race its own
+    #: the race's own random stream (the riders' choices on the day: behaviour/general.py); the
+    #: Monte Carlo gives every race its own
     seed: int = 0
     reference: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -103,7 +104,8 @@ class Scenario:
 
     def with_rider(self, name: str, **changes: Any) -> Scenario:
         """A copy with rider ``name``'s physical parameters changed.  A new ``flying_200_s``
-        moves a calibrated rider's physiology with it (:func:`calibration.with_form`)."""
+        moves a calibrated rider's physiology with it
+        (:func:`~keirin_sim.calibration.with_form`)."""
         i = self.rider_index(name)
         riders = list(self.riders)
         r = riders[i].rider

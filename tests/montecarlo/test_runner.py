@@ -34,6 +34,7 @@ from keirin_sim.montecarlo import (
     sample_run,
     summarize,
     sweep,
+    tidy_rows,
     wilson,
 )
 from keirin_sim.scenario.scenario import RIDER_BOUNDS, TACTIC_BOUNDS, TOP_BOUNDS
@@ -693,3 +694,71 @@ def test_chunks_of_another_step_are_not_resumed():
     sc = keirin_sim.load_scenario()
     here = _fingerprint(_mc_job(sc, 100, 7))
     assert _fingerprint(_mc_job(dataclasses.replace(sc, dt_s=0.2), 100, 7)) != here
+
+
+# --- the tables: to_dataframe, the tidy long view -------------------------------------------
+def test_batch_to_dataframe_is_the_rows_and_df_is_its_alias(batch):
+    wide = batch.to_dataframe()
+    assert batch.df is wide
+    assert len(wide) == 40 and "pos.Jason Kenny" in wide.columns
+
+
+def test_long_view_is_one_row_per_race_and_rider(batch):
+    wide = batch.to_dataframe()
+    long = batch.to_dataframe(long=True)
+    names = batch.summary.riders
+    assert list(long.columns) == ["run", "rider", "start", "place", "time_s", "margin_s"]
+    ok = wide[wide["error"].isna()]
+    assert len(long) == len(ok) * len(names)
+    assert long.attrs["seed"] == 11
+    one = long.set_index(["run", "rider"])
+    for _, row in ok.iterrows():
+        for nm in names:
+            got = one.loc[(row["run"], nm)]
+            assert got["place"] == row[f"pos.{nm}"]
+            assert got["start"] == row[f"start.{nm}"]  # drawn by lot in this batch
+            assert got["time_s"] == row[f"time.{nm}"]
+            assert got["margin_s"] == row[f"margin.{nm}"]
+    # every race has places 1..n, and the winners agree with the summary
+    places = long.groupby("run")["place"].apply(sorted)
+    assert all(p == list(range(1, len(names) + 1)) for p in places)
+    winners = long[long["place"] == 1]["rider"].value_counts()
+    assert winners.to_dict() == {r: k for r, k in batch.summary.wins.items() if k}
+
+
+def test_long_view_without_a_lot_takes_the_scenario_s_start_order_and_drops_failed_races(sc):
+    wide = run_batch(dataclasses.replace(sc, extra={}), 4, 2, workers=1).df.copy()
+    assert not any(c.startswith("start.") for c in wide.columns)
+    names = [c[4:] for c in wide.columns if c.startswith("pos.")]
+    for nm in names:
+        wide.loc[1, f"pos.{nm}"] = 0  # as a race the engine could not finish is written
+    wide.loc[1, "error"] = "RaceError: test"
+    long = tidy_rows(wide)
+    assert sorted(set(long["run"])) == [0, 2, 3]
+    starts = long[long["run"] == 0].set_index("rider")["start"].to_dict()
+    assert starts == {nm: k + 1 for k, nm in enumerate(names)}
+    with pytest.raises(ValueError, match="pos"):
+        tidy_rows(pd.DataFrame({"run": [0]}))
+
+
+def test_long_view_of_a_sweep_keeps_the_point_and_the_parameter(tokyo):
+    g = sweep(tokyo, ["field.hesitation_s=0.5,1.5"], 3, 1, workers=1, progress=False)
+    long = g.to_dataframe(long=True)
+    assert list(long.columns[:3]) == ["point", "field.hesitation_s", "run"]
+    assert len(long) == 2 * 3 * len(tokyo.names)
+    assert set(zip(long["point"], long["field.hesitation_s"], strict=True)) == {(0, 0.5), (1, 1.5)}
+
+
+def test_summary_to_dataframe_of_a_batch_and_of_a_sweep(batch, tokyo):
+    s = batch.summary
+    t = s.to_dataframe()
+    assert list(t.columns) == ["rider", "runs", "wins", "p", "ci_low", "ci_high"]
+    assert dict(zip(t["rider"], t["wins"], strict=True)) == s.wins
+    for _, row in t.iterrows():
+        assert row["runs"] == s.ok_runs
+        assert row["p"] == pytest.approx(s.win_probability[row["rider"]])
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(s.ci95[row["rider"]])
+    assert list(s.to_dataframe("Jason Kenny")["rider"]) == ["Jason Kenny"]
+    g = sweep(tokyo, ["field.hesitation_s=0.5,1.5"], 3, 1, workers=1, progress=False)
+    assert_frame_equal(g.summary.to_dataframe(), g.summary.grid_table())
+    assert_frame_equal(g.summary.to_dataframe("Jason Kenny"), g.summary.grid_table("Jason Kenny"))

@@ -71,7 +71,7 @@ def test_gap_over_laps_seconds_and_subset(result):
 def test_gap_over_laps_on_given_axes(result):
     fig, axes = plots.new_figure(1, 2)
     out = plots.gap_over_laps(result, ax=axes[1])
-    assert out is fig
+    assert out is axes[1] and out.figure is fig  # given an Axes, the chart returns it
     assert axes[1].get_lines()
 
 
@@ -471,3 +471,68 @@ def test_cjk_rider_name_gives_at_most_one_warning(tmp_path):
         _draw(fig)
         plots.save(fig, tmp_path / "again.png")
     assert len([w for w in caught if "glyph" in str(w.message).lower()]) <= 1
+
+
+# --- ax=: every single-panel chart draws into a given Axes and returns it ---------------------
+def _sensitivity():
+    from keirin_sim.questions.sensitivity import Input, Sensitivity
+
+    inputs = (Input("a", "path"), Input("b", "path"))
+    indices = (
+        {"S1": 0.6, "S1_conf": 0.1, "ST": 0.7, "ST_conf": 0.1},
+        {"S1": 0.1, "S1_conf": 0.05, "ST": 0.2, "ST_conf": 0.05},
+    )
+    X, Y = np.zeros((8, 2)), np.arange(8.0)
+    return Sensitivity("s", "catch", "sobol", 8, 0, inputs, indices, X, Y)
+
+
+@pytest.fixture(scope="module")
+def variants():
+    from keirin_sim.questions.variants import compare_variants
+
+    return compare_variants(
+        load_scenario(Path(__file__).parents[2] / "scenarios" / "early_vs_late.toml")
+    )
+
+
+SINGLE_PANEL = {
+    "gap_over_laps": lambda result, variants, **kw: plots.gap_over_laps(result, **kw),
+    "variants_chart": lambda result, variants, **kw: plots.variants_chart(variants, **kw),
+    "sweep_heatmap": lambda result, variants, **kw: plots.sweep_heatmap(
+        _grid_table(), rider=KENNY, **kw
+    ),
+    "sensitivity_chart": lambda result, variants, **kw: plots.sensitivity_chart(
+        _sensitivity(), **kw
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SINGLE_PANEL))
+def test_single_panel_chart_draws_into_a_given_axes(name, result, variants):
+    draw = SINGLE_PANEL[name]
+    fig, (left, right) = plots.new_figure(1, 2)
+    out = draw(result, variants, ax=right)
+    assert out is right
+    assert _title(right) and (right.lines or right.images or right.patches)
+    assert not (left.lines or left.images or left.patches) and not _title(left)
+    own = draw(result, variants)  # without ax: a new Figure, as before
+    assert isinstance(own, Figure) and own is not fig
+    assert _title(own.axes[0]) == _title(right)
+
+
+def _title(ax) -> str:
+    return ax.get_title("left") + ax.get_title()
+
+
+def test_single_panel_charts_are_all_listed():
+    """The plots package's docstring names the charts that take ax=; each is tested above."""
+    import inspect
+
+    takes_ax = {
+        n
+        for n in plots.__all__
+        if callable(getattr(plots, n))
+        and "ax" in inspect.signature(getattr(plots, n)).parameters
+        and not n.endswith(("_axis", "_axes"))
+    }
+    assert takes_ax == set(SINGLE_PANEL)

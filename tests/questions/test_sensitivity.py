@@ -95,3 +95,11 @@ def test_cli_bad_input_is_one_line(capsys, argv, needle):
     rc, out, err = run_cli(capsys, "sensitivity", *argv)
     assert rc == 2 and out == ""
     assert needle in err and len(err.strip().splitlines()) == 1
+
+
+def test_to_dataframe_is_the_sample_and_rows_its_alias(sobol):
+    df = sobol.to_dataframe()
+    assert list(df.columns) == [i.name for i in sobol.inputs] + [sobol.output]
+    assert len(df) == sobol.evaluations
+    assert (df[sobol.output].to_numpy() == sobol.Y).all()
+    assert df.equals(sobol.rows())

@@ -173,3 +173,36 @@ def test_each_rider_says_where_its_physiology_came_from(tmp_path, capsys):
     out = capsys.readouterr().out
     riders = out[out.index("\nRiders\n") :]
     assert "A  hand-set" in riders and "B  calibrated from flying 200 m 9.300 s" in riders
+
+
+def test_result_to_dataframe_one_row_per_rider_in_finishing_order(result):
+    df = result.to_dataframe()
+    assert list(df.columns) == [
+        "rider",
+        "start",
+        "place",
+        "time_s",
+        "margin_s",
+        "last_200m_s",
+        "top_speed_kmh",
+        "peak_power_w",
+        "w_left_j",
+    ]
+    assert list(df["rider"]) == result.finish_order
+    assert list(df["place"]) == list(range(1, len(result.names) + 1))
+    assert dict(zip(df["rider"], df["start"], strict=True)) == {
+        nm: k + 1 for k, nm in enumerate(result.names)
+    }
+    for _, row in df.iterrows():
+        r = row["rider"]
+        assert row["time_s"] == result.finish_times[r]
+        assert row["margin_s"] == result.margins[r]
+        assert row["last_200m_s"] == result.last_200m_s[r]
+        assert row["top_speed_kmh"] == result.top_speed_kmh[r]
+        assert row["peak_power_w"] == result.peak_power_w[r]
+        assert row["w_left_j"] == result.w_left_j[r]
+    assert df["margin_s"].iloc[0] == 0.0 and df["margin_s"].is_monotonic_increasing
+    # the same figures as the JSON's finish table
+    finish = result.to_dict()["finish"]
+    assert [f["rider"] for f in finish] == list(df["rider"])
+    np.testing.assert_allclose([f["time_s"] for f in finish], df["time_s"], atol=1e-4)
