@@ -25,7 +25,8 @@ def one_line(rc, err, *needles):
 
 
 HOLD = (
-    "import sys, time; from pathlib import Path; from keirin_sim.montecarlo.storage import BatchLock\n"
+    "import sys, time; from pathlib import Path\n"
+    "from keirin_sim.montecarlo.storage import BatchLock\n"
     "with BatchLock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)"
 )
 
@@ -300,10 +301,9 @@ def test_tasks_are_generated_as_the_executor_asks(monkeypatch):
     iterator whose first chunk comes at once."""
     import types
 
+    from keirin_sim import load_scenario
     from keirin_sim.montecarlo import runner
     from keirin_sim.montecarlo.jobs import MAX_RUNS, _mc_job
-
-    from keirin_sim import load_scenario
 
     job = _mc_job(load_scenario(None), MAX_RUNS, 0)
     it = runner._tasks(job, 1000, set())
