@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import doc_console
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,3 +76,27 @@ def test_pages_have_links():
 def test_relative_link_exists(page, target):
     path = target.split("#", 1)[0]
     assert (page.parent / path).exists(), f"{_name(page)} links to a missing file: {target}"
+
+
+# --- command-line examples whose output the page shows (issue 24) ---------------------------
+CONSOLE_EXAMPLES = doc_console.examples(PAGES)
+
+
+def test_console_examples_with_output_are_found():
+    assert sum(not ex.transcript for ex in CONSOLE_EXAMPLES) >= 1  # the sweep table
+    assert sum(ex.transcript for ex in CONSOLE_EXAMPLES) >= 3  # the error transcripts
+    pages = {ex.page.name for ex in CONSOLE_EXAMPLES}
+    assert {"monte-carlo.md", "cli.md", "animation.md", "timetrial.md"} <= pages
+
+
+@pytest.mark.parametrize(
+    "ex", CONSOLE_EXAMPLES, ids=[f"{_name(ex.page)}:console{ex.k}" for ex in CONSOLE_EXAMPLES]
+)
+def test_console_example_prints_what_the_page_shows(ex, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # its files are written here; the shipped scenarios beside
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")
+    got = doc_console.outputs(ex, tmp_path)
+    for cmd, want, have in zip(ex.commands, ex.expected, got, strict=True):
+        assert doc_console.normalise(have, ex.varies) == doc_console.normalise(want, ex.varies), (
+            f"{_name(ex.page)}: {cmd}"
+        )

@@ -541,3 +541,26 @@ def test_a_hand_set_woman_gets_the_womens_drag_area_gear_and_mass():
     # a man set by hand keeps the elite man's defaults
     data["rider_defaults"] = {}
     assert parse_scenario(data).riders[0].rider.cda_m2 == man.cda_m2
+
+
+def test_the_pre_2017_eight_lap_format_with_its_two_and_a_half_lap_sprint():
+    """Issue 24 item 10: the old format (8 laps, the derny off with 2.5 laps to go,
+    keirin-reference.md section 1) is written with whole laps and a pull-off mid-lap."""
+    from keirin_sim import simulate
+
+    data = tomllib.loads(
+        'base = "tokyo2020_mens_final.toml"\nname = "Rio format"\nlaps = 8\n'
+        "[derny]\npull_off_m_to_go = 625.0\n"
+    )
+    sc = parse_scenario(data, "rio.toml")
+    assert sc.race_m == 2000.0 and sc.derny.pull_off_m_to_go == 625.0
+    res = simulate(sc, traces=False)
+    off = [e for e in res.events if e.kind == "derny_off"]
+    assert off and off[0].detail == "625 m to go"
+    assert [g.laps_to_go for g in res.lap_gaps] == [7, 6, 5, 4, 3, 2, 1]
+    assert all(
+        not e.kind.startswith(("launch", "attack")) or e.time_s >= off[0].time_s - 1e-6
+        for e in res.events
+    )  # nobody goes while the derny paces
+    with pytest.raises(ScenarioError, match="laps: must be an integer"):
+        parse_scenario({**data, "laps": 4.5}, "half.toml")
