@@ -25,7 +25,10 @@ TOCTREE = re.compile(r"```\{toctree\}\n(.*?)```", re.S)
 def _public_modules() -> list[str]:
     out = ["keirin_sim"]
     for m in pkgutil.walk_packages(keirin_sim.__path__, "keirin_sim."):
-        if not any(part.startswith("_") for part in m.name.split(".")):
+        # keirin_sim.scenarios holds the shipped TOML files, no code
+        if not any(part.startswith("_") for part in m.name.split(".")) and not m.name.endswith(
+            ".scenarios"
+        ):
             out.append(m.name)
     return sorted(out)
 
