@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from .. import __version__
 from ..files import OutputError, write_atomically
 from ..scenario import ScenarioError
-from . import analysis, batch, run, sensitivity, timetrial, validate
+from . import analysis, batch, reconstruct, run, sensitivity, timetrial, validate
 from .common import (
     CHART_EXTENSIONS,
     EXIT_INTERRUPTED,
@@ -55,7 +55,7 @@ from .common import (
 )
 from .run import format_events, format_lap_gaps, format_result, format_results
 
-COMMANDS = (run, batch, analysis, sensitivity, timetrial, validate)
+COMMANDS = (run, batch, analysis, sensitivity, timetrial, validate, reconstruct)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,6 +36,7 @@ from .analysis import attack_point_chart, catch_chart, compare_chart, variants_c
 from .animation import animate, animation_player, mp4_available
 from .batch import MC_BAR_COLOR, PARAM_LABELS, mc_summary, param_label, sweep_heatmap
 from .fonts import FALLBACK_FONTS, font_families
+from .reconstruction import reconstruction_chart
 from .race import gap_over_laps, gap_series, rider_paths, speed_power
 from .scorecard import scorecard_chart
 from .sensitivity import sensitivity_chart
@@ -65,6 +66,7 @@ from .style import (
 )
 
 __all__ = [
+    "reconstruction_chart",
     "scorecard_chart",
     "sensitivity_chart",
     "CAUGHT_COLOR",
