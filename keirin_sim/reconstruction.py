@@ -272,7 +272,12 @@ class Reconstruction:
         p = Path(path)
         meta = {
             "format": FORMAT,
-            "scenario": os.path.abspath(self.scenario.source),
+            # a file by its absolute path; a shipped scenario by its name
+            "scenario": (
+                os.path.abspath(self.scenario.source)
+                if os.path.exists(self.scenario.source)
+                else self.scenario.source
+            ),
             "scenario_name": self.scenario.name,
             "seed": self.seed,
             "runs": self.runs,
