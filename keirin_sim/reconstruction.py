@@ -58,6 +58,8 @@ PRIOR_SAMPLE = 4000
 NEAREST = 5
 #: Draws per block sent to the executors (memory: one block of rows at a time).
 BLOCK = 2000
+#: Smallest block: with ``accept``, a block is sized by the acceptance so far to stop near it.
+MIN_BLOCK = 64
 #: Accepted races kept by default: the draws stop once this many matched.
 DEFAULT_ACCEPT = 2000
 #: Version of the saved reconstruction's metadata.
@@ -402,8 +404,9 @@ def reconstruct(
     near: list[tuple[float, int, dict[str, Any]]] = []  # max-heap by -distance
     tried = failed = 0
     try:
-        for a in range(0, runs, BLOCK):
-            b = min(a + BLOCK, runs)
+        a = 0
+        while a < runs:
+            b = min(a + _block(a, n_kept, accept), runs)
             rows = draws(
                 sc, range(a, b), seed, workers=workers, scheduler=scheduler, progress=False
             )
@@ -433,6 +436,7 @@ def reconstruct(
                     heapq.heapreplace(near, item)
             if bar is not None:
                 bar.update(b - a)
+            a = b
             if accept is not None and n_kept >= accept:
                 # the draws past the last kept one are not counted
                 past = (rows["run"] > int(acc["run"].iloc[-1])).to_numpy()
@@ -463,6 +467,16 @@ def reconstruct(
         unknowns=_unknowns(prior, pt),
         elapsed_s=time.perf_counter() - t0,
     )
+
+
+def _block(done: int, kept: int, accept: int | None) -> int:
+    """Draws in the next block: :data:`BLOCK`, or with ``accept`` about what the acceptance so
+    far says is still needed (a function of the draws alone: the same for any workers)."""
+    if accept is None:
+        return BLOCK
+    need = accept - kept
+    est = 1.5 * need if not kept else 1.1 * need * done / kept
+    return int(min(BLOCK, max(MIN_BLOCK, math.ceil(est))))
 
 
 def _tty() -> bool:
