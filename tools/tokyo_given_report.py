@@ -4,7 +4,8 @@
   predictive of the margin (real 0.763 s) and of the places of Awang and Lavreysen (real 2
   and 3);
 - the critical hesitation over the races that match the report (median, 90 % band) beside the
-  unconditioned answer over as many drawn races, and the single replay's.
+  unconditioned answer over as many drawn races, and the single replay's; and, for
+  information, the same given the margin (0.763 s +- 0.15 s) as a third fact.
 
     python tools/tokyo_given_report.py [--runs 4000] [--accept 400] [--seed 0] [--workers 2]
 """
@@ -55,11 +56,24 @@ def main(argv: list[str] | None = None) -> int:
     )
     given = catch_band(sc, rec.n_accepted, rec.seed, runs_of=rec.run_indices, **ex)
     plain = catch_band(sc, rec.n_accepted, a.seed, **ex)
-    one = critical_hesitation(sc)
+    one = critical_hesitation(sc, None, 0.0, 15.0)
     print("critical hesitation (the field chasing within it catches Kenny before the line):")
     print(f"  given the report:  median {given.band['median']:.2f} s; {given.phrase()}")
     print(f"  unconditioned:     median {plain.band['median']:.2f} s; {plain.phrase()}")
     print(f"  the single replay: {one.hesitation_s:.2f} s")
+    # for information: the margin as a third fact (not part of the issue's question)
+    rec3 = reconstruct(
+        sc, ["winner", "lead_at_two_laps_m", "winning_margin_s"], a.runs * 4, a.seed, a.accept,
+        **ex,
+    )  # fmt: skip
+    three = catch_band(sc, rec3.n_accepted, rec3.seed, runs_of=rec3.run_indices, **ex)
+    h3 = next(p for p in rec3.posterior() if p["name"] == "hesitation_s")["posterior"]
+    print(f"  given the margin too ({rec3.phrase()}): median {three.band['median']:.2f} s; "
+          f"{three.phrase()}; the field's hesitation {h3['median']:.2f} s "
+          f"({h3['p5']:.2f}-{h3['p95']:.2f} s)")  # fmt: skip
+    k = next(p for p in rec3.posterior() if p["name"] == "Jason Kenny.flying_200_s")
+    print(f"  (Kenny's flying 200 m given the margin too: {k['posterior']['median']:.3f} s, "
+          f"prior {k['prior']['median']:.3f} s)")  # fmt: skip
     print(f"({time.perf_counter() - t0:.0f} s)")
     return 0
 
