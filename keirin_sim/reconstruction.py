@@ -387,7 +387,9 @@ def reconstruct(
     for name, v, lo in (("runs", runs, 1), ("seed", seed, 0)):
         if isinstance(v, bool) or not isinstance(v, int) or v < lo:
             raise ReconstructionError(f"keirin-sim reconstruct: --{name}: got {v!r}")
-    if accept is not None and (isinstance(accept, bool) or not isinstance(accept, int) or accept < 1):
+    if accept is not None and (
+        isinstance(accept, bool) or not isinstance(accept, int) or accept < 1
+    ):
         raise ReconstructionError(f"keirin-sim reconstruct: --accept: got {accept!r}")
     fs = _facts(sc, facts)
     known = reference_facts(sc)

@@ -236,9 +236,11 @@ def test_cli_reconstruct_json_and_outputs(tmp_path, capsys):
 )
 def test_cli_bad_input(args, needles, capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    rc, out, err = run_cli(
-        capsys, "reconstruct", *args, "--runs", 5, "--workers", 1, "--out", "o.parquet"
-    ) if "--out" not in args else run_cli(capsys, "reconstruct", *args, "--runs", 5)
+    rc, out, err = (
+        run_cli(capsys, "reconstruct", *args, "--runs", 5, "--workers", 1, "--out", "o.parquet")
+        if "--out" not in args
+        else run_cli(capsys, "reconstruct", *args, "--runs", 5)
+    )
     assert_one_line_error(rc, out, err, *needles)
     assert not list(tmp_path.iterdir())  # nothing half-written
 
@@ -263,9 +265,7 @@ def test_catch_and_compare_given_the_report(small, tmp_path, capsys):
     band = d["critical_hesitation_band"]
     assert band["runs"] == small.n_accepted and band["given_report"] is True
     assert d["sentence"].startswith("Given the report, had")
-    rc, out, err = run_cli(
-        capsys, "compare", "--given-report", path, "--workers", 1, "--json"
-    )
+    rc, out, err = run_cli(capsys, "compare", "--given-report", path, "--workers", 1, "--json")
     assert rc == 0, err
     assert json.loads(out)["band"]["variants"][0]["runs"] == small.n_accepted
     rc, out, err = run_cli(capsys, "catch", "--condition", "winner")

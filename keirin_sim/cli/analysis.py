@@ -20,7 +20,6 @@ from ..analysis import (
 )
 from ..bands import catch_band, compare_and_sweep_band, with_band
 from ..batch import BatchError
-from .reconstruct import add_reconstruction_options, given_report_runs
 from .common import (
     CHART_EXTENSIONS,
     EXIT_OK,
@@ -36,6 +35,7 @@ from .common import (
     pos_int,
     table,
 )
+from .reconstruct import add_reconstruction_options, given_report_runs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..scenario import Scenario
@@ -222,7 +222,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         where = (
             f"Over the {given[2]} (seed {given[1]})"
             if given is not None
-            else f"Over {args.runs} races drawn from the scenario's [uncertainty] (seed {args.seed})"
+            else f"Over {args.runs} races drawn from the scenario's [uncertainty] "
+            f"(seed {args.seed})"
         )
         print(f"{where}: {comp.rider}'s odds with each tactic")
         print(_odds_table("Variant", bands))

@@ -36,8 +36,8 @@ from .analysis import attack_point_chart, catch_chart, compare_chart, variants_c
 from .animation import animate, animation_player, mp4_available
 from .batch import MC_BAR_COLOR, PARAM_LABELS, mc_summary, param_label, sweep_heatmap
 from .fonts import FALLBACK_FONTS, font_families
-from .reconstruction import reconstruction_chart
 from .race import gap_over_laps, gap_series, rider_paths, speed_power
+from .reconstruction import reconstruction_chart
 from .scorecard import scorecard_chart
 from .sensitivity import sensitivity_chart
 from .style import (

@@ -61,7 +61,9 @@ def reconstruction_chart(rec: Reconstruction, unknowns: int = 3) -> Figure:
                     label=f"given the report ({len(post)})")  # fmt: skip
             lo, hi = np.percentile(post, [5, 95])
             ax.axvspan(lo, hi, color=POSTERIOR_COLOR, alpha=0.08)
-        style_axes(ax, title=n.replace(".", ": "), xlabel=_unit(n), legend="inside" if k == 0 else False)
+        style_axes(
+            ax, title=n.replace(".", ": "), xlabel=_unit(n), legend="inside" if k == 0 else False
+        )
         ax.set_yticks([])
     for k in range(ncols if rows == 2 else 0):
         ax = axes[1, k]
