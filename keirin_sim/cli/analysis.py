@@ -245,7 +245,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if points is not None:
         print()
         n = points[0].runs if points else args.runs
-        print(f"The same over the {n} races: {comp.rider}'s odds at each point")
+        which = "races that match the report" if given is not None else "drawn races"
+        print(f"The same over the {n} {which}: {comp.rider}'s odds at each point")
         print(_odds_table("Launch m to go", points))
     if plot is not None:
         print(f"wrote {plot}")

@@ -309,14 +309,22 @@ def given_report_runs(
         except ReconstructionError as e:
             raise CliError(str(e).replace("--reconstruction", "--given-report")) from None
         facts = "; ".join(f"{c['fact']}" for c in saved.meta.get("conditioned_on", []))
-        return saved.run_indices, saved.seed, f"{len(saved.rows)} saved races ({facts})"
+        return (
+            saved.run_indices,
+            saved.seed,
+            f"{len(saved.rows)} saved races that match the report (given {facts})",
+        )
     if args.runs is None:
         args.runs = DEFAULT_RUNS
     rec = run_reconstruction(sc, args, ex)
     if rec.n_accepted == 0:
         print(format_reconstruction(rec))
         raise SystemExit(EXIT_OK)
-    line = f"{rec.phrase()}, given " + "; ".join(f.describe() for f in rec.facts)
+    facts = "; ".join(f.describe() for f in rec.facts)
+    line = (
+        f"{rec.n_accepted} races that match the report ({100 * rec.acceptance_rate:.1f} % of "
+        f"{rec.tried} drawn; given {facts})"
+    )
     return rec.run_indices, rec.seed, line
 
 
