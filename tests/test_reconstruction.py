@@ -309,3 +309,11 @@ def test_calibration_of_the_hesitation(tokyo):
     # the report narrows it: a reconstruction that kept every race would cover trivially
     assert np.median(widths) < 0.6 * (p_hi - p_lo)
     assert not math.isnan(np.median(widths))
+
+
+def test_the_same_races_on_a_dask_cluster(tokyo, loopback_cluster):
+    kw = {"runs": 30, "seed": 5, "accept": 10, "progress": False}
+    here = reconstruct(tokyo, TOKYO_FACTS, workers=1, **kw)
+    there = reconstruct(tokyo, TOKYO_FACTS, scheduler=loopback_cluster, **kw)
+    assert here.run_indices == there.run_indices
+    pd.testing.assert_frame_equal(here.accepted, there.accepted)
