@@ -317,3 +317,22 @@ def test_the_same_races_on_a_dask_cluster(tokyo, loopback_cluster):
     there = reconstruct(tokyo, TOKYO_FACTS, scheduler=loopback_cluster, **kw)
     assert here.run_indices == there.run_indices
     pd.testing.assert_frame_equal(here.accepted, there.accepted)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ('margins_s = {"Harrie Lavreysen" = 0.773}', 'margins_s = {"Chris Hoy" = 0.773}',
+         "reference.margins_s.Chris Hoy"),
+        ('chase_led_by = "Matthew Glaetzer"', 'chase_led_by = "Chris Hoy"',
+         "reference.chase_led_by"),
+        ("winning_margin_s = 0.15", "winning_margin_s = 0.0", "reference.tolerance"),
+    ],
+)  # fmt: skip
+def test_bad_facts_are_caught_when_the_file_is_read(old, new, key, tmp_path, capsys):
+    text = shipped_text("tokyo2020_mens_final.toml")
+    assert old in text
+    p = tmp_path / "bad.toml"
+    p.write_text(text.replace(old, new, 1))
+    rc, out, err = run_cli(capsys, "run", p)
+    assert_one_line_error(rc, out, err, "bad.toml", key)
