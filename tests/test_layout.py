@@ -134,3 +134,73 @@ def test_docs_layout_lists_every_module():
         if p.name != "__init__.py" and f"`{p.relative_to(ROOT)}`" not in page
     ]
     assert missing == []
+
+
+def _imports(name: str, path: Path, known: set[str]) -> set[str]:
+    """The package modules ``name`` imports anywhere: inside functions and under
+    ``TYPE_CHECKING`` too (a typing import is still a dependency a reader must follow)."""
+    is_pkg = path.name == "__init__.py"
+    base = name.split(".") if is_pkg else name.split(".")[:-1]
+    out: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name in known}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                root = base[: len(base) - node.level + 1]
+                mod = ".".join(root + ([node.module] if node.module else []))
+            else:
+                mod = node.module or ""
+            if mod in known:
+                out.add(mod)
+            out |= {f"{mod}.{a.name}" for a in node.names if f"{mod}.{a.name}" in known}
+    out.discard(name)
+    return out
+
+
+def find_cycle(g: dict[str, set[str]]) -> list[str] | None:
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def dfs(u: str) -> list[str] | None:
+        state[u] = 1
+        stack.append(u)
+        for v in sorted(g.get(u, ())):
+            if state.get(v) == 1:
+                return stack[stack.index(v) :] + [v]
+            if v not in state:
+                c = dfs(v)
+                if c:
+                    return c
+        stack.pop()
+        state[u] = 2
+        return None
+
+    for u in sorted(g):
+        if u not in state:
+            c = dfs(u)
+            if c:
+                return c
+    return None
+
+
+def test_no_import_cycles_between_modules():
+    """The layers contract forbids upward imports between packages; within a package two
+    modules must not import each other either (a package's ``__init__`` importing its own
+    modules does not count: it is the package's table of contents)."""
+    mods = modules()
+    known = set(mods)
+    g = {
+        n: {d for d in _imports(n, p, known) if not n.startswith(d + ".") and d != "keirin_sim"}
+        for n, p in mods.items()
+        if p.name != "__init__.py"
+    }
+    cycle = find_cycle(g)
+    assert cycle is None, " -> ".join(cycle)
+
+
+def test_cycle_finder_finds_a_cycle_through_a_typing_import(tmp_path):
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    src = tmp_path / "m.py"
+    src.write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .x import X\n")
+    assert _imports("keirin_sim.m", src, {"keirin_sim.x"}) == {"keirin_sim.x"}

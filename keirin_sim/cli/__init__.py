@@ -33,7 +33,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from keirin_sim.cli import analysis, batch, run, sensitivity, timetrial, validate
+from keirin_sim.cli import analysis, batch, reconstruct, run, sensitivity, timetrial, validate
 from keirin_sim.cli.common import (
     CHART_EXTENSIONS,
     EXIT_INTERRUPTED,
@@ -56,7 +56,7 @@ from keirin_sim.scenario.scenario import ScenarioError
 from keirin_sim.version import __version__
 
 #: The modules of the commands, in the order ``--help`` lists them.
-COMMANDS = (run, batch, analysis, sensitivity, timetrial, validate)
+COMMANDS = (run, batch, analysis, sensitivity, timetrial, validate, reconstruct)
 
 
 def build_parser() -> argparse.ArgumentParser:

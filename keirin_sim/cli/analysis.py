@@ -21,6 +21,7 @@ from keirin_sim.cli.common import (
     pos_int,
     table,
 )
+from keirin_sim.cli.reconstruct import add_reconstruction_options, given_report_runs
 from keirin_sim.montecarlo import BatchError
 from keirin_sim.questions.bands import catch_band, compare_and_sweep_band, with_band
 from keirin_sim.questions.catch import (
@@ -74,7 +75,18 @@ def cmd_catch(args: argparse.Namespace) -> int:
     ex = _band_args(args)
     band = None
     sentence = crit.sentence
-    if args.runs is not None:
+    given = _given(sc, args, ex)
+    if given is not None:
+        runs_of, seed, given_line = given
+        try:
+            band = catch_band(
+                sc, len(runs_of), seed, args.attacker, lo, hi, args.tol, runs_of=runs_of, **ex
+            )
+        except BatchError as e:
+            raise CliError(str(e)) from None
+        sentence = "Given the report, " + with_band(crit.sentence, band, crit.hesitation_s)
+        sentence = sentence.replace("Given the report, Had", "Given the report, had")
+    elif args.runs is not None:
         try:
             band = catch_band(sc, args.runs, args.seed, args.attacker, lo, hi, args.tol, **ex)
         except BatchError as e:
@@ -100,6 +112,8 @@ def cmd_catch(args: argparse.Namespace) -> int:
         }
         if band is not None:
             out["critical_hesitation_band"] = band.to_dict()
+        if given is not None:
+            out["given_report"] = given[2]
         print(json.dumps(json_safe(out), indent=2, allow_nan=False))
         return EXIT_OK
     print(
@@ -129,8 +143,13 @@ def cmd_catch(args: argparse.Namespace) -> int:
         )
     if band is not None:
         b, cb = band.band, band.catch_band
+        where = (
+            f"Over the {given[2]}"
+            if given is not None
+            else f"Over {band.runs} races drawn from the scenario's [uncertainty]"
+        )
         print(
-            f"Over {band.runs} races drawn from the scenario's [uncertainty] (seed {band.seed}): "
+            f"{where} (seed {band.seed}): "
             f"critical hesitation median {_fmt(b['median'], '.2f')} s, 5-95 % "
             f"{_fmt(b['p5'], '.2f')}-{_fmt(b['p95'], '.2f')} s; catch point at the "
             f"sentence's hesitation median {_fmt(cb['median'], '.0f')} m to go, 5-95 % "
@@ -151,11 +170,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     comp = compare_variants(sc, args.rider)
     sweep = attack_point_sweep(sc, comp.rider, ds) if ds is not None else None
     bands = points = None
-    if args.runs is not None:
+    given = _given(sc, args, ex)
+    if given is not None or args.runs is not None:
+        runs_of, seed = (given[0], given[1]) if given is not None else (None, args.seed)
         try:
             # the variants and the swept points in one pass: each race is drawn once
             _, bands, pts = compare_and_sweep_band(
-                sc, args.runs, args.seed, comp.rider, ds or (), **ex
+                sc, args.runs, seed, comp.rider, ds or (), runs_of=runs_of, **ex
             )
             points = pts if ds is not None else None
         except BatchError as e:
@@ -171,7 +192,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if sweep is not None:
             out["sweep"] = sweep.to_dict()
         if bands is not None:
-            out["band"] = {"runs": args.runs, "seed": args.seed}
+            out["band"] = {"runs": bands[0].runs if bands else args.runs, "seed": args.seed}
+            if given is not None:
+                out["band"].update(seed=given[1], given_report=given[2])
             out["band"]["variants"] = [b.to_dict() for b in bands]
             if points is not None:
                 out["band"]["sweep"] = [b.to_dict() for b in points]
@@ -197,10 +220,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(table(head, rows, [False, *([True] * len(laps))]))
     if bands is not None:
         print()
-        print(
-            f"Over {args.runs} races drawn from the scenario's [uncertainty] (seed {args.seed}): "
-            f"{comp.rider}'s odds with each tactic"
+        where = (
+            f"Over the {given[2]} (seed {given[1]})"
+            if given is not None
+            else f"Over {args.runs} races drawn from the scenario's [uncertainty] "
+            f"(seed {args.seed})"
         )
+        print(f"{where}: {comp.rider}'s odds with each tactic")
         print(_odds_table("Variant", bands))
     if sweep is not None:
         print()
@@ -219,7 +245,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(table(head, rows, [True, True, True, True, False]))
     if points is not None:
         print()
-        print(f"The same over the {args.runs} drawn races: {comp.rider}'s odds at each point")
+        n = points[0].runs if points else args.runs
+        which = "races that match the report" if given is not None else "drawn races"
+        print(f"The same over the {n} {which}: {comp.rider}'s odds at each point")
         print(_odds_table("Launch m to go", points))
     if plot is not None:
         print(f"wrote {plot}")
@@ -314,7 +342,8 @@ def _band_options(p: argparse.ArgumentParser, what: str) -> None:
         type=pos_int,
         metavar="N",
         help=f"also repeat {what} over N races drawn from the scenario's [uncertainty] "
-        "(the streams of keirin-sim mc) and give the 5-95 %% band",
+        "(the streams of keirin-sim mc) and give the 5-95 %% band; with --given-report, the "
+        "races drawn for the reconstruction (default 4000)",
     )
     p.add_argument(
         "--seed",
@@ -324,11 +353,22 @@ def _band_options(p: argparse.ArgumentParser, what: str) -> None:
         help="seed of the drawn races (default 0)",
     )
     add_executor_options(p, " for --runs")
+    add_reconstruction_options(p, given=True)
+
+
+def _given(sc: Scenario, args: argparse.Namespace, ex: dict[str, Any]) -> Any:
+    """``--given-report``: (the accepted runs, their seed, where they come from) or None."""
+    if args.given_report is None:
+        for opt in ("condition",):
+            if getattr(args, opt):
+                raise CliError(f"{PROG} {args.command}: --{opt}: needs --given-report as well")
+        return None
+    return given_report_runs(sc, args, ex)
 
 
 def _band_args(args: argparse.Namespace) -> dict[str, Any]:
     """The executor arguments of --runs, checked (one line each)."""
-    if args.runs is None:
+    if args.runs is None and args.given_report is None:
         for opt in ("workers", "scheduler"):
             if getattr(args, opt) is not None:
                 raise CliError(f"{PROG} {args.command}: --{opt}: needs --runs N as well")

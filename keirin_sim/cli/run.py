@@ -105,6 +105,14 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--point", type=nonneg_int, metavar="P", help="with --batch of a sweep: the grid point"
     )
+    p.add_argument(
+        "--reconstruction",
+        metavar="FILE",
+        help="with --draw: replay an accepted race of `keirin-sim reconstruct --out FILE`",
+    )
+    p.add_argument(
+        "--draw", type=nonneg_int, metavar="I", help="the accepted race to replay (0 = first)"
+    )
     p.set_defaults(func=cmd_run)
 
 
@@ -191,7 +199,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     if len({o.resolve() for o in outs}) < len(outs):
         raise CliError(error_line(outs[-1], "output", "the same file is given twice"))
     params, attacker = None, None
-    if args.batch is not None:
+    if (args.reconstruction is None) != (args.draw is None):
+        given = "--draw" if args.draw is not None else "--reconstruction"
+        other = "--reconstruction FILE" if args.draw is not None else "--draw I"
+        raise CliError(error_line("keirin-sim run", given, f"needs {other} as well"))
+    if args.reconstruction is not None:
+        if args.batch is not None or args.mc_seed is not None or args.mc_run is not None:
+            raise CliError(
+                error_line("keirin-sim run", "--reconstruction", "cannot be combined with "
+                           "--batch, --mc-seed or --mc-run")
+            )  # fmt: skip
+        from keirin_sim.questions.reconstruction import ReconstructionError, load_reconstruction
+
+        try:
+            scenario = load_reconstruction(args.reconstruction).draw_scenario(args.draw)
+        except (ReconstructionError, ValueError) as e:
+            raise CliError(str(e)) from None
+    elif args.batch is not None:
         scenario, params, attacker = _from_batch(args)
     else:
         scenario = load_or_fail(args.scenario)

@@ -51,6 +51,7 @@ from keirin_sim.plots.batch import (
 )
 from keirin_sim.plots.fonts import FALLBACK_FONTS, font_families
 from keirin_sim.plots.race import gap_over_laps, gap_series, rider_paths, speed_power
+from keirin_sim.plots.reconstruction import reconstruction_chart
 from keirin_sim.plots.scorecard import scorecard_chart
 from keirin_sim.plots.sensitivity import sensitivity_chart
 from keirin_sim.plots.style import (
@@ -79,6 +80,7 @@ from keirin_sim.plots.style import (
 )
 
 __all__ = [
+    "reconstruction_chart",
     "scorecard_chart",
     "sensitivity_chart",
     "CAUGHT_COLOR",

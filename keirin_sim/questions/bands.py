@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,10 @@ class CatchBand:
     censored: tuple[int, ...]
     #: per run: the catch point (m to go) at the sentence's hesitation, nan if not caught there
     catch_m_to_go: tuple[float, ...]
+    #: the races are those of a reconstruction (:mod:`keirin_sim.questions.reconstruction`): the
+    #: ones
+    #: that match the race report, not every drawn race
+    given_report: bool = False
 
     @property
     def band(self) -> dict[str, float | None]:
@@ -98,7 +103,8 @@ class CatchBand:
         b = self.band
         if b["p5"] is None or b["p95"] is None:
             return f"no plausible race of {self.runs}"
-        text = f"90 % of {self.runs} plausible races {b['p5']:.2f}-{b['p95']:.2f} s"
+        races = "races that match the report" if self.given_report else "plausible races"
+        text = f"90 % of {self.runs} {races} {b['p5']:.2f}-{b['p95']:.2f} s"
         never, always = self.censored.count(-1), self.censored.count(1)
         if never:
             at = "chases at once" if self.lo == 0 else f"waits only {self.lo:g} s"
@@ -115,6 +121,7 @@ class CatchBand:
             "never_caught": self.censored.count(-1),
             "caught_for_every_delay": self.censored.count(1),
             "catch_m_to_go": self.catch_band,
+            "given_report": self.given_report,
         }
 
 
@@ -130,16 +137,19 @@ def catch_band(
     workers: int | None = None,
     scheduler: Any = None,
     progress: bool | None = None,
+    runs_of: Sequence[int] | None = None,
 ) -> CatchBand:
     """The critical hesitation of ``runs`` races drawn from the scenario's ``[uncertainty]``
-    with ``seed`` (the streams of ``keirin-sim mc``)."""
+    with ``seed`` (the streams of ``keirin-sim mc``); ``runs_of``: those runs instead of the
+    first ``runs`` (the races of a reconstruction that match the report: ``given_report``)."""
     sc = with_attacker(scenario, attacker)
     name = sc.attacker
     pt = mc_point(sc)  # the sampling plan, resolved once for every run
     fn = functools.partial(_catch_one, pt, int(seed), name, float(lo), float(hi), float(tol))
+    items = range(int(runs)) if runs_of is None else [int(r) for r in runs_of]
     out = map_tasks(
         fn,
-        range(int(runs)),
+        items,
         workers=workers,
         scheduler=scheduler,
         progress=progress,
@@ -147,13 +157,14 @@ def catch_band(
     )
     return CatchBand(
         attacker=name,
-        runs=int(runs),
+        runs=len(items),
         seed=int(seed),
         lo=float(lo),
         hi=float(hi),
         values=tuple(v for v, _, _ in out),
         censored=tuple(c for _, c, _ in out),
         catch_m_to_go=tuple(m for _, _, m in out),
+        given_report=runs_of is not None,
     )
 
 
@@ -213,11 +224,13 @@ def _tactics_band(
     runs: int,
     seed: int,
     ex: dict[str, Any],
+    runs_of: Sequence[int] | None = None,
 ) -> list[tuple[int, tuple[float, ...]]]:
-    """Each of ``tactics`` for ``rider`` raced in the same ``runs`` drawn races: per tactic,
-    (wins, signed margins race by race)."""
+    """Each of ``tactics`` for ``rider`` raced in the same ``runs`` drawn races (or the runs
+    ``runs_of``): per tactic, (wins, signed margins race by race)."""
     fn = functools.partial(_variants_one, mc_point(scenario), int(seed), rider, tactics)
-    out = map_tasks(fn, range(int(runs)), warm=lambda: simulate(scenario), **ex)
+    items = range(int(runs)) if runs_of is None else [int(r) for r in runs_of]
+    out = map_tasks(fn, items, warm=lambda: simulate(scenario), **ex)
     return [
         (sum(run[k][0] for run in out), tuple(run[k][1] for run in out))
         for k in range(len(tactics))
@@ -251,16 +264,20 @@ def compare_and_sweep_band(
     workers: int | None = None,
     scheduler: Any = None,
     progress: bool | None = None,
+    runs_of: Sequence[int] | None = None,
 ) -> tuple[str, tuple[VariantBand, ...], tuple[AttackPointBand, ...]]:
     """:func:`compare_band` and, for the varied rider, :func:`attack_point_band` at
     ``distances`` in one pass over the drawn races (each race drawn once for all the
-    tactics): (the rider, the variants' bands, the points' bands)."""
+    tactics): (the rider, the variants' bands, the points' bands).  ``runs_of``: those runs
+    instead of the first ``runs`` (the races of a reconstruction)."""
     vs = parse_variants(scenario, None, rider)
     name = vs[0].rider
     ds = sweep_points(scenario, name, distances)[1] if len(distances) else []
     tactics = (*(dict(v.tactic) for v in vs), *(attack_at(d) for d in ds))
     ex = {"workers": workers, "scheduler": scheduler, "progress": progress}
-    out = _tactics_band(scenario, name, tactics, runs, seed, ex)
+    out = _tactics_band(scenario, name, tactics, runs, seed, ex, runs_of)
+    if runs_of is not None:
+        runs = len(runs_of)
     bands = tuple(
         VariantBand(name=v.name, wins=wins, runs=int(runs), margins_s=margins)
         for v, (wins, margins) in zip(vs, out[: len(vs)], strict=True)

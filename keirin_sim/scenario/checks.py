@@ -385,6 +385,18 @@ def check_reference(src: str, ref: Any, names: list[str]) -> dict[str, Any]:
                     raise _fail(src, key, f"low {lo!r} is above high {hi!r}")
             else:
                 _number(src, key, v, -inf, inf)
+        elif k in ("chase_led_by", "bell_leader", "winner"):
+            if not isinstance(v, str) or v.strip() not in names:
+                raise _fail(src, key, f"{v!r} is not one of the riders")
+        elif k == "margins_s":  # the gaps at the line of other riders (facts.py)
+            for r, m in _table(src, key, v).items():
+                if r.strip() not in names:
+                    raise _fail(src, f"{key}.{r}", f"{r!r} is not one of the riders")
+                _number(src, f"{key}.{r}", m, 0.0, inf)
+        elif k == "tolerance":  # each fact's tolerance for keirin-sim reconstruct (facts.py)
+            for f, t in _table(src, key, v).items():
+                if _number(src, f"{key}.{f}", t, 0.0, inf) <= 0.0:
+                    raise _fail(src, f"{key}.{f}", f"a tolerance must be positive, got {t!r}")
         else:
             _plain(src, key, v)
     return ref

@@ -459,6 +459,12 @@ def test_the_scenario_page_lists_every_key_a_file_may_hold():
         "winning_move",
         "hesitation_s",
         "lead_at_two_laps_m",
+        # the facts of keirin-sim reconstruct (facts.py)
+        "margins_s",
+        "chase_led_by",
+        "bell_leader",
+        "tolerance",
+        "condition_on",
     }
     tables = (v.CONDITIONS_BOUNDS, v.DERNY_BOUNDS, v.TRACK_BOUNDS, v.RIDER_BOUNDS)
     tables += (v.TACTIC_BOUNDS, v.RESULT_BOUNDS, v.RESULT_TYPES, v.TACTIC_TYPES)
