@@ -123,7 +123,7 @@ def test_observe_reads_the_replay(tokyo, tokyo_result):
 
 def test_drawn_choices_are_the_races_own(tokyo, monkeypatch):
     """The choices read from the stream are the ones the riders race on."""
-    from keirin_sim import racing
+    from keirin_sim.behaviour import general as racing
 
     seen: list[float] = []
     real = racing.launch_point
