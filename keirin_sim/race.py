@@ -206,6 +206,7 @@ class Race:
         self._launched = [False] * n
         self._steering: set[int] = set()
         self._hesitating: set[int] = set()
+        self._high: set[int] = set()  # riders watching from up the banking
         self._armed: set[tuple[int, int]] = set()
         self._tasks: list[_Task] = []
         self.chase_started = self.env.event()
@@ -388,6 +389,7 @@ class Race:
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
+        self._come_down(i)
         self.log(i, kind, "{:.0f} m to go", self.race_m - self.S.item(i, K.SX))
         self._go_round(i)
         self._announce(i)
@@ -448,6 +450,7 @@ class Race:
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
         self._hesitating.discard(i)
+        self._come_down(i)
         self.log(i, "chase", "{:.0f} m to go", self.race_m - self.S.item(i, K.SX))
         self._go_round(i)
         self._announce(i)
@@ -574,6 +577,20 @@ class Race:
     def set_gap(self, i: int, gap_m: float) -> None:
         self.C[i, K.CT_GAPDES] = gap_m
         self.log(i, "set_gap", "{:.1f} m", gap_m)
+
+    def _come_down(self, i: int) -> None:
+        """A rider going from up the banking comes down to its line, gaining the height
+        (banking.py)."""
+        if i in self._high:
+            self._high.discard(i)
+            self.C[i, K.CT_LANE_TGT] = self.PR.item(i, K.PR_LANE0)
+
+    def go_high(self, i: int, up_m: float) -> None:
+        """Rider ``i`` rides ``up_m`` up the banking, still on its wheel, to watch (it comes
+        down when it launches)."""
+        self._high.add(i)
+        self.C[i, K.CT_LANE_TGT] = self.PR.item(i, K.PR_LANE0) + up_m
+        self.log(i, "go_high", "{:.1f} m", up_m)
 
     def group_front(self, i: int) -> int | None:
         """The front rider of the line rider ``i`` rides in (the derny does not count)."""

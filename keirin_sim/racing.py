@@ -28,8 +28,16 @@ What it decides, in race order (the style fields are :class:`~keirin_sim.tactics
 5. **Boxed**: a rider on an effort that closes on a wheel with a rival alongside on its outside
    cannot come out: it sits on the wheel until the box opens (kernel.reflex, race.py).
 
+6. **The jump from the wheel**: ``sit_off_m`` before its launch point a rider on a wheel drops
+   back to a gap of ``jump_gap_m`` (drawn within +-50 %: a bike length or two) so that it
+   jumps with a run in the slipstream, and swings out only when it would touch the wheel (the
+   kernel's steering reflex); with probability ``high_share`` it rides ``high_m`` up the
+   banking meanwhile, to watch, and comes down as it jumps.  A rider is a late kicker (launch
+   point ``kick_m_to_go`` +-25 %) with probability ``kick_share``, else a long-range rider
+   (``launch_m_to_go`` +- ``launch_spread_m``).
+
 Every draw comes from the race's own stream (``Scenario.seed``, one per race in a Monte
-Carlo), five per rider in the scenario's order, so a race replays exactly.  The style defaults
+Carlo), eight per rider in the scenario's order, so a race replays exactly.  The style defaults
 are modelling choices (no published values), documented in docs/racing.md.
 """
 
@@ -38,7 +46,7 @@ from __future__ import annotations
 from collections.abc import Generator
 from typing import TYPE_CHECKING, Any
 
-from .tactics import Tactic, first_of, start_scripted_moves
+from .tactics import Tactic, first_of, sit_off, start_scripted_moves
 
 if TYPE_CHECKING:  # pragma: no cover
     from .race import Race
@@ -75,6 +83,14 @@ def launch_point(tac: Tactic, u: float) -> float | None:
     return max(tac.launch_m_to_go + tac.launch_spread_m * (2.0 * u - 1.0), 50.0)
 
 
+def kick_point(tac: Tactic, u: float) -> float | None:
+    """A late kicker's launch point (m to go) for a uniform draw ``u``: ``kick_m_to_go``
+    +- a quarter of it."""
+    if tac.launch_m_to_go is None:
+        return None
+    return tac.kick_m_to_go * (0.75 + 0.5 * u)
+
+
 def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     """The SimPy process of rider ``i`` racing on the general behaviour.  The state events it
     watched and no longer waits for are let go when it is done (``Race.forget``)."""
@@ -87,8 +103,17 @@ def run_racer(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
 
 def _racer(race: Race, i: int, tac: Tactic, mine: list[Any]) -> Generator[Any, Any, None]:
     rng = race.rng
-    u_launch, u_tow, u_pos, u_front, u_when = (rng.random() for _ in range(5))
-    launch_at = launch_point(tac, u_launch)
+    u_launch, u_tow, u_pos, u_front, u_when, u_kick, u_gap, u_high = (
+        rng.random() for _ in range(8)
+    )
+    # (a launch point fixed by the scenario, launch_spread_m = 0, is never replaced by a kick)
+    kicker = u_kick < tac.kick_share and tac.launch_spread_m > 0.0
+    launch_at = kick_point(tac, u_launch) if kicker else launch_point(tac, u_launch)
+    if launch_at is not None and tac.jump_gap_m > tac.follow_gap_m:
+        # the jump from the wheel: sit off it a bike length or two before the launch point
+        gap = tac.jump_gap_m * (0.5 + u_gap)
+        high = tac.high_m if u_high < tac.high_share else 0.0
+        race.spawn(sit_off(race, i, launch_at + tac.sit_off_m, gap, high))
     tow = tac.tow_gap_m * (0.5 + u_tow)
     lap = race.scenario.track.lap_m
     start_scripted_moves(race, i, tac, hold_gap=True)

@@ -34,10 +34,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 KINDS = ("race", "follow", "late_sprint", "attack", "hesitate_chase")
 ROLES = ("chase", "wheel")
-_LAUNCH = frozenset({"launch_m_to_go", "launch_on_wprime", "wprime_factor"})
+_JUMP = frozenset({"jump_gap_m", "sit_off_m"})
+_LAUNCH = frozenset({"launch_m_to_go", "launch_on_wprime", "wprime_factor"}) | _JUMP
 _HESITATE = frozenset({"hesitation_s", "gap_trigger_m", "role", "chase_effort", "cruise_kmh"})
-_STYLE = frozenset(
-    {"launch_spread_m", "reaction_s", "takes_front", "windup_kmh", "windup_pace", "tow_gap_m"}
+_STYLE = (
+    frozenset(
+        {"launch_spread_m", "reaction_s", "takes_front", "windup_kmh", "windup_pace", "tow_gap_m"}
+        | {"kick_share", "kick_m_to_go", "high_share", "high_m"}
+    )
+    | _JUMP
 )
 #: What the general behaviour reads besides its style: it launches at its point (never on W'),
 #: and an attacker must be clear by at least ``gap_trigger_m`` before anyone chases (racing.py).
@@ -63,6 +68,12 @@ def ignores(kind: str, field: str) -> bool:
 @dataclass(frozen=True)
 class Tactic:
     """A rider's plan.  Distances are metres to go; speeds km/h; times seconds.
+
+    The jump: ``sit_off_m`` before its launch point a rider on a wheel drops back to
+    ``jump_gap_m`` (a bike length or two: it builds speed in the slipstream before it swings
+    out); a "race" rider is a late kicker with probability ``kick_share`` (launch point about
+    ``kick_m_to_go``), and goes ``high_m`` up the banking to watch while it sits off with
+    probability ``high_share`` (coming down when it jumps).  Modelling choices (docs/racing.md).
 
     Defaults are calibration choices (tactics are not published quantities): a 200 m launch is
     the classic final-sprint distance (the keirin's timed last 200 m), a 0.3 m wheel gap is
@@ -94,6 +105,13 @@ class Tactic:
     windup_kmh: float = 66.0
     windup_pace: float = 0.4
     tow_gap_m: float = 20.0
+    # the jump from the wheel (every kind that launches; racing.py draws the gap per race)
+    jump_gap_m: float = 2.5
+    sit_off_m: float = 40.0
+    kick_share: float = 0.35
+    kick_m_to_go: float = 120.0
+    high_share: float = 0.2
+    high_m: float = 1.5
 
 
 class Waiter:
@@ -154,8 +172,26 @@ def _final_sprint(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
         triggers.append(race.sprint_ready(i, tac.wprime_factor))
     if not triggers:
         return
+    if tac.launch_m_to_go is not None and tac.jump_gap_m > tac.follow_gap_m:
+        race.spawn(sit_off(race, i, tac.launch_m_to_go + tac.sit_off_m, tac.jump_gap_m, 0.0))
     yield triggers[0] if len(triggers) == 1 else first_of(race.env, triggers)
     race.launch(i, 1.0, "launch")
+
+
+def sit_off(
+    race: Race, i: int, at_m_to_go: float, gap_m: float, high_m: float
+) -> Generator[Any, Any, None]:
+    """At ``at_m_to_go``, a rider still on a wheel drops back to a wheel gap of ``gap_m`` to
+    jump from there (and rides ``high_m`` up the banking to watch, if any): the jump from the
+    wheel.  Its launch brings it back down (race.launch)."""
+    yield race.mark(i, at_m_to_go)
+    if race.launched(i) or race.finished_rider(i) or race.hesitating(i):
+        return
+    if race.following(i) is None and race.rider_ahead(i) is None:
+        return  # nobody to sit off
+    race.set_gap(i, gap_m)
+    if high_m > 0.0:
+        race.go_high(i, high_m)
 
 
 def _attack(race: Race, i: int, tac: Tactic) -> Generator[Any, Any, None]:
