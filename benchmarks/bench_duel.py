@@ -76,7 +76,7 @@ def main() -> None:
         m, vl, vf = margin(duel(a.leader, f, a.gap))
         wins.append(m < 0.0)
         print(f"{f:>6.0f} | {m:+.3f} | {vl:.1f} / {vf:.1f}")
-    ok = any(w for f, w in zip(LAUNCHES, wins) if 60.0 <= f <= 150.0)
+    ok = any(w for f, w in zip(LAUNCHES, wins, strict=True) if 60.0 <= f <= 150.0)
     print(f"follower wins from a launch point in 60-150 m: {ok} (target True)")
     res = [margin(duel(lm, fm, a.gap))[0] for lm in SPREAD_LEADER for fm in SPREAD_FOLLOWER]
     share = float(np.mean(np.array(res) < 0.0))

@@ -49,7 +49,7 @@ DERNY_GAP_M = np.array([0.0, 2.64, 10.0, 30.0, 50.0, 80.0])
 DERNY_DRAG_LEFT = np.array([0.52, 0.52, 0.77, 0.88, 0.93, 1.0])
 
 #: The leader's drag with a follower on its wheel (same two-rider table): 97.6 / 98.0 / 98.7 /
-#: 99.2 / 99.9 % at 0.05 / 0.15 / 0.5 / 1 / 5 m: 1 - LEAD_A exp(-gap / LEAD_L), within 0.1
+#: 99.2 / 99.9 % at 0.05 / 0.15 / 0.5 / 1 / 5 m: 1 - LEAD_A exp(-gap / LEAD_L), within 0.15
 #: percentage point of each.
 LEADER_DRAG_LEFT = np.array([0.976, 0.980, 0.987, 0.992, 0.999])
 LEAD_A = 0.024

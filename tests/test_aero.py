@@ -20,7 +20,7 @@ def test_the_smooth_law_goes_through_the_two_rider_table():
     assert np.max(np.abs(left - aero.RIDER_DRAG_LEFT)) < 0.002
     assert aero.single_draft(10.0) == pytest.approx(0.87, abs=0.05)  # CFD, about 87 %
     lead = aero.leader_left(aero.RIDER_GAP_M)
-    assert np.max(np.abs(lead - aero.LEADER_DRAG_LEFT)) < 0.001
+    assert np.max(np.abs(lead - aero.LEADER_DRAG_LEFT)) < 0.0015
 
 
 def test_shelter_fades_with_the_gap():
