@@ -2,7 +2,8 @@
 
 A rider ``up`` metres above the riders' line (across the track's surface) at distance ``x`` is
 ``up * sin(bank(x))`` metres higher.  The bank is the straights' angle on the straights, the
-bends' angle where the curvature is full, linear in the curvature on the transitions
+bends' angle where the curvature is full, a smoothstep (3f^2 - 2f^3) of the curvature's share f
+on the transitions (a modelling choice: real tracks' transitions are not published)
 (keirin-reference.md section 2: up to 45 deg in the bends, about 12 deg on the straights, Izu).
 Climbing costs ``m g dh/dt`` of power (kernel._climb_rate), coming down gives it back: a rider
 who drops 1.5 m across the bends' surface gains m g 1.06 m, about 0.6 m/s at 60 km/h.  The
@@ -28,7 +29,7 @@ BANK_STRAIGHT_DEG = 12.0
 def bank_deg(track: Track, s: float | np.ndarray) -> np.ndarray:
     """Banking (deg) at lap coordinate ``s``."""
     f = track.curvature(s) * track.bend_radius_m
-    return BANK_STRAIGHT_DEG + (BANK_BEND_DEG - BANK_STRAIGHT_DEG) * f
+    return BANK_STRAIGHT_DEG + (BANK_BEND_DEG - BANK_STRAIGHT_DEG) * f * f * (3.0 - 2.0 * f)
 
 
 def height_m(track: Track, s: float | np.ndarray, up_m: float | np.ndarray) -> np.ndarray:

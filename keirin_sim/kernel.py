@@ -257,26 +257,28 @@ def draft_left(gap):
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def bank_sin(x, gp):
     """Sine of the banking at distance ``x``: the straights' angle, the bends' angle where the
-    curvature is full, linear in the curvature between (banking.py)."""
+    curvature is full, a smoothstep of the curvature between (banking.py)."""
     f = curvature(x, gp) * gp[GP_R]
-    return np.sin(gp[GP_BANK_S] + (gp[GP_BANK_B] - gp[GP_BANK_S]) * f)
+    return np.sin(gp[GP_BANK_S] + (gp[GP_BANK_B] - gp[GP_BANK_S]) * f * f * (3.0 - 2.0 * f))
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _climb_rate(x, up, dlane, vx, gp):
     """Rate of climb (m/s) of a rider ``up`` metres above the riders' line across the banking,
     changing line at ``dlane`` m/s and advancing ``vx`` m/s along the measurement line: h =
-    up sin(bank(x)), so dh/dt = sin(bank) dlane + up cos(bank) bank'(x) vx (the bank's slope
-    by a central difference of the curvature ramp)."""
+    up sin(bank(x)), so dh/dt = sin(bank) dlane + up cos(bank) bank'(x) vx (the curvature
+    ramp's slope by a central difference; the bank is a smoothstep of the curvature, so its
+    slope, and the power, are continuous and the integrator steps across the transitions)."""
     b0 = gp[GP_BANK_S]
     db = gp[GP_BANK_B] - b0
     r = gp[GP_R]
-    a = b0 + db * curvature(x, gp) * r
+    f = curvature(x, gp) * r
+    a = b0 + db * f * f * (3.0 - 2.0 * f)
     rate = np.sin(a) * dlane
-    if up != 0.0 and db != 0.0:
+    if up != 0.0 and db != 0.0 and 0.0 < f < 1.0:
         e = 0.05
-        slope = (curvature(x + e, gp) - curvature(x - e, gp)) * (r * db / (2.0 * e))
-        rate += up * np.cos(a) * slope * vx
+        df = (curvature(x + e, gp) - curvature(x - e, gp)) * (r / (2.0 * e))
+        rate += up * np.cos(a) * db * 6.0 * f * (1.0 - f) * df * vx
     return rate
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .banking import potential_energy_j
 from .moves import RaceStory, last_bend_exit_m, race_story
 from .rider import Rider
 
@@ -298,6 +299,13 @@ def build_result(race: Race) -> Result:
             "drag_j": S[i][K.SE_AERO],
             "rolling_j": S[i][K.SE_ROLL],
             "kinetic_change_j": 0.5 * meff[i] * (S[i][K.SV] ** 2 - v0**2),
+            # height on the banking (banking.py): zero on the riders' line, where all start
+            "potential_change_j": potential_energy_j(
+                race.scenario.track,
+                S[i][K.SX],
+                S[i][K.SLANE] - race.scenario.lane_m,
+                race.PR.item(i, K.PR_MASS),
+            ),
         }
         for i, nm in enumerate(names)
     }

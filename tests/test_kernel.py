@@ -12,7 +12,7 @@ from keirin_sim.derny import BIKE_LENGTH_M
 def test_energy_accounting_closes(tokyo_result):
     """Work delivered to the wheel = drag + rolling (with bearings) + kinetic energy change."""
     for name, e in tokyo_result.energy_j.items():
-        rhs = e["drag_j"] + e["rolling_j"] + e["kinetic_change_j"]
+        rhs = e["drag_j"] + e["rolling_j"] + e["kinetic_change_j"] + e["potential_change_j"]
         assert e["wheel_work_j"] > 20_000, name
         assert abs(e["wheel_work_j"] - rhs) < 1e-3 * e["wheel_work_j"], name
 
