@@ -100,10 +100,11 @@ def test_riding_higher_costs_distance_in_the_bends(tokyo):
 
 def test_step_halving_on_sampled_races(tokyo):
     """The same check on races drawn from the scenario's [uncertainty] (other forms, other
-    choices on the day): the typical race moves by a few milliseconds; the exceptions (about
-    one race in six) are knife edges where two riders ride level at the same speed and a tiny
-    difference decides a discrete choice (who swings out, who passes first, when a wheel is
-    let go)."""
+    choices on the day): the typical race moves by a few milliseconds; the exceptions (up to
+    one race in two since a rider swings out only as it is about to touch the wheel, issue 26:
+    where it swings is decided by centimetres) are knife edges where two riders ride level at
+    the same speed and a tiny difference decides a discrete choice (who swings out, who passes
+    first, when a wheel is let go)."""
     from keirin_sim.montecarlo import sample_run
 
     moved = []
@@ -112,8 +113,9 @@ def test_step_halving_on_sampled_races(tokyo):
         a = simulate(sc, traces=False)
         b = simulate(sc, traces=False, dt=sc.dt_s / 2)
         moved.append(max(abs(a.finish_times[r] - b.finish_times[r]) for r in sc.names))
-    assert sum(m < 0.005 for m in moved) >= 8
-    assert sorted(moved)[len(moved) // 2] < 0.004
+    assert sum(m < 0.005 for m in moved) >= 6
+    assert sum(m < 0.02 for m in moved) >= 10
+    assert sorted(moved)[len(moved) // 2] < 0.006
 
 
 def test_traces_do_not_change_the_race(tokyo, tokyo_result):
