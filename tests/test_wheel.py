@@ -19,7 +19,7 @@ from keirin_sim.derny import BIKE_LENGTH_M
 from keirin_sim.track import Track
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-from bench_duel import duel  # noqa: E402
+from bench_duel import DUEL_DT_S, duel  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -121,11 +121,12 @@ def test_watching_high_costs_and_coming_down_pays_in_a_race():
     comes down to its line when it jumps."""
     sc = duel(250.0, 120.0, gap_m=1.0)
     sc = sc.with_tactic("Follower", kind="race", launch_m_to_go=120.0, launch_spread_m=0.0)
-    sc = sc.with_tactic("Follower", high_share=1.0, high_m=1.5, kick_share=0.0)
+    sc = sc.with_tactic("Follower", high_share=1.0, high_m=1.5, kick_share=0.0, sit_off_m=40.0)
     r = simulate(sc)
     tr = r.traces
     hi = next(e for e in r.events if e.kind == "go_high")
-    go = next(e for e in r.events if e.kind == "launch" and e.rider == "Follower")
+    # it comes down as it goes: at its launch, or at a chase if the leader got away meanwhile
+    go = next(e for e in r.events if e.kind in ("launch", "chase") and e.rider == "Follower")
     assert hi.time_s < go.time_s
     k = int(np.searchsorted(tr.t, go.time_s))
     assert tr.lane_m[k, 1] > sc.lane_m + 1.2  # up there when it jumps
@@ -133,3 +134,17 @@ def test_watching_high_costs_and_coming_down_pays_in_a_race():
     e = r.energy_j["Follower"]
     rhs = e["drag_j"] + e["rolling_j"] + e["kinetic_change_j"] + e["potential_change_j"]
     assert abs(e["wheel_work_j"] - rhs) < 1e-3 * e["wheel_work_j"]
+
+
+def test_the_duel_a_follower_jumping_from_a_length_back_can_win():
+    """Issue 26's duel (benchmarks/bench_duel.py): the leader goes at 250 m; a follower that
+    sits off 120 m before and jumps from a bike length or two back wins from at least one
+    launch point between 150 and 60 m to go, reaching the line faster."""
+    wins = []
+    for f in (150.0, 120.0, 90.0, 60.0):
+        for g in (1.75, 2.5):
+            r = simulate(duel(250.0, f, g, 120.0), traces=False, dt=DUEL_DT_S)
+            if r.finish_order[0] == "Follower":
+                wins.append((f, g))
+                assert r.top_speed_kmh["Follower"] > r.top_speed_kmh["Leader"] + 2.0
+    assert wins
