@@ -207,6 +207,7 @@ class Race:
         self._steering: set[int] = set()
         self._hesitating: set[int] = set()
         self._high: set[int] = set()  # riders watching from up the banking
+        self._sitting_off: dict[int, float] = {}  # riders sitting off to jump: their gap
         self._armed: set[tuple[int, int]] = set()
         self._tasks: list[_Task] = []
         self.chase_started = self.env.event()
@@ -573,6 +574,16 @@ class Race:
         """Rider ``i`` no longer holds one rider's wheel: it follows its line again."""
         if self.C.item(i, K.CT_MODE) == K.MODE_FOLLOW:
             self.C[i, K.CT_TARGET] = -1
+
+    def sit_off(self, i: int, gap_m: float) -> None:
+        """Rider ``i`` drops back to a wheel gap of ``gap_m`` to jump from there."""
+        self.C[i, K.CT_GAPDES] = gap_m
+        self._sitting_off[i] = gap_m
+        self.log(i, "sit_off", "{:.1f} m", gap_m)
+
+    def sitting_off(self, i: int) -> float:
+        """The gap (m) rider ``i`` sits off its wheel to jump from (0: it does not)."""
+        return self._sitting_off.get(i, 0.0)
 
     def set_gap(self, i: int, gap_m: float) -> None:
         self.C[i, K.CT_GAPDES] = gap_m

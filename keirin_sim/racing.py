@@ -155,7 +155,9 @@ def _racer(race: Race, i: int, tac: Tactic, mine: list[Any]) -> Generator[Any, A
                     mine.append(alongside)
                     coming = alongside if coming is None else first_of(env, [coming, alongside])
                 continue  # others take its wheel as it comes past (the kernel's reflex)
-            gap_open = race.rider_ahead(i) == j and race.wheel_gap(j, i) > WHEEL_GAP_M
+            # a gap opening beyond the one it holds (a rider sitting off to jump holds more)
+            held = max(race.sitting_off(i) - tac.follow_gap_m, 0.0)
+            gap_open = race.rider_ahead(i) == j and race.wheel_gap(j, i) > WHEEL_GAP_M + held
             if gap_open and late:
                 go = True  # a gap opens just ahead late in the race: close it at once
             elif not late and not scripted and brk is None and not race.chase_started.triggered:

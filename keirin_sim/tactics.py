@@ -189,7 +189,7 @@ def sit_off(
         return
     if race.following(i) is None and race.rider_ahead(i) is None:
         return  # nobody to sit off
-    race.set_gap(i, gap_m)
+    race.sit_off(i, gap_m)
     if high_m > 0.0:
         race.go_high(i, high_m)
 

@@ -100,9 +100,10 @@ def test_riding_higher_costs_distance_in_the_bends(tokyo):
 
 def test_step_halving_on_sampled_races(tokyo):
     """The same check on races drawn from the scenario's [uncertainty] (other forms, other
-    choices on the day): the typical race moves by a few milliseconds; the exceptions (up to
-    one race in two since a rider swings out only as it is about to touch the wheel, issue 26:
-    where it swings is decided by centimetres) are knife edges where two riders ride level at
+    choices on the day): the typical race moves by a few milliseconds; the exceptions (about
+    half the races since a rider sits off its wheel and swings out only as it is about to touch
+    it, issue 26: where it swings is decided by centimetres, and a rider on a wheel is
+    integrated to a ten times looser tolerance; 10-30 ms in a third of them) are knife edges where two riders ride level at
     the same speed and a tiny difference decides a discrete choice (who swings out, who passes
     first, when a wheel is let go)."""
     from keirin_sim.montecarlo import sample_run
@@ -113,9 +114,9 @@ def test_step_halving_on_sampled_races(tokyo):
         a = simulate(sc, traces=False)
         b = simulate(sc, traces=False, dt=sc.dt_s / 2)
         moved.append(max(abs(a.finish_times[r] - b.finish_times[r]) for r in sc.names))
-    assert sum(m < 0.005 for m in moved) >= 6
-    assert sum(m < 0.02 for m in moved) >= 10
-    assert sorted(moved)[len(moved) // 2] < 0.006
+    assert sum(m < 0.005 for m in moved) >= 5
+    assert sum(m < 0.02 for m in moved) >= 9
+    assert sorted(moved)[len(moved) // 2] < 0.008
 
 
 def test_traces_do_not_change_the_race(tokyo, tokyo_result):

@@ -33,12 +33,12 @@ def test_the_follower_sits_off_before_it_jumps(jump):
     sc, r = jump
     tr = r.traces
     ev = {e.kind: e for e in r.events if e.rider == "Follower"}
-    assert ev["set_gap"].detail == "2.5 m"
+    assert ev["sit_off"].detail == "2.5 m"
     k = int(np.searchsorted(tr.t, ev["launch"].time_s))
     gap = tr.x_m[k, 0] - tr.x_m[k, 1] - BIKE_LENGTH_M
     assert 1.8 < gap < 3.5  # a bike length or two back when it goes
     # it had been on the wheel (0.3 m) before it sat off
-    k0 = int(np.searchsorted(tr.t, ev["set_gap"].time_s))
+    k0 = int(np.searchsorted(tr.t, ev["sit_off"].time_s))
     assert tr.x_m[k0, 0] - tr.x_m[k0, 1] - BIKE_LENGTH_M < 1.5
 
 
