@@ -244,29 +244,14 @@ def wake(offset, gap, w0):
     return u * u
 
 
-def _draft_table() -> np.ndarray:
-    g = np.arange(0.0, _DRAFT_MAX_M + 2.0 * _DRAFT_STEP, _DRAFT_STEP) / _DRAFT_L
-    left = 1.0 - _DRAFT_A * np.exp(-(g**_DRAFT_P))
-    left[g * _DRAFT_L >= _DRAFT_MAX_M] = 1.0
-    return left
-
-
-#: The law tabulated every ``_DRAFT_STEP`` metres and read linearly (a pow and an exp per
-#: rider pair and evaluation cost a fifth of the race; the table is within 2e-6 of the law).
-_DRAFT_STEP = 0.02
-_DRAFT_TAB = _draft_table()
-
-
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
 def draft_left(gap):
     """Drag left (share of solo) right behind one rider at wheel ``gap`` (m), in line: the
-    smooth fit of the two-rider table (aero.py), read from its table."""
+    smooth fit of the two-rider table (aero.py)."""
     if gap >= _DRAFT_MAX_M:
         return 1.0
-    u = max(gap, 0.0) / _DRAFT_STEP
-    k = int(u)
-    f = u - k
-    return _DRAFT_TAB[k] + f * (_DRAFT_TAB[k + 1] - _DRAFT_TAB[k])
+    g = max(gap, 0.0) / _DRAFT_L
+    return 1.0 - _DRAFT_A * np.exp(-(g**_DRAFT_P))
 
 
 @njit(cache=True, inline="always", error_model="numpy", fastmath=FASTMATH)
