@@ -104,8 +104,8 @@ def test_step_halving_on_sampled_races(tokyo):
     half the races since a rider sits off its wheel and swings out only as it is about to touch
     it, issue 26: where it swings is decided by centimetres, and a rider on a wheel is
     integrated to a ten times looser tolerance; 10-30 ms in a third of them) are knife edges
-    where two riders ride level at the same speed and a tiny difference decides a discrete choice (who swings out, who passes
-    first, when a wheel is let go)."""
+    where two riders ride level at the same speed and a tiny difference decides a discrete
+    choice (who swings out, who passes first, when a wheel is let go)."""
     from keirin_sim.montecarlo import sample_run
 
     moved = []
