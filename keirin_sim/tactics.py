@@ -106,7 +106,7 @@ class Tactic:
     windup_pace: float = 0.4
     tow_gap_m: float = 20.0
     # the jump from the wheel (every kind that launches; racing.py draws the gap per race)
-    jump_gap_m: float = 2.0
+    jump_gap_m: float = 1.5
     sit_off_m: float = 120.0
     kick_share: float = 0.1
     kick_m_to_go: float = 120.0
