@@ -5,8 +5,9 @@ the swing-out's width (also one).
 
 For each wake half-width (m at the wheel; aero.WAKE_HALF_M is the default) and swing-out
 (course.SWING_M): the duel's margins (benchmarks/bench_duel.py, the leader at 250 m, the
-follower jumping from 1 m back at 150 / 120 / 90 / 60 m; negative: the follower wins) and the
-neutral field on the 250 m track (how races were won, the winner's last 200 m).
+follower sitting off 120 m before and jumping from a bike length, 1.75 m, back at 150 / 120 /
+90 / 60 m; negative: the follower wins) and the neutral field on the 250 m track (how races
+were won, the winner's last 200 m).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def _set(wake: float, swing: float) -> None:
 
 def row(wake: float, swing: float, runs: int, seed: int) -> str:
     _set(wake, swing)
-    ms = [margin(duel(250.0, f, 1.0, 40.0))[0] for f in (150.0, 120.0, 90.0, 60.0)]
+    ms = [margin(duel(250.0, f, 1.75))[0] for f in (150.0, 120.0, 90.0, 60.0)]
     s = run_batch(load_scenario(FIELD), runs, seed, workers=1, progress=False).summary
     mv = " / ".join(f"{100 * v:.1f}" for v in s.winning_move_share.values())
     last = float(np.median(s.winner_last_200m_s))
