@@ -900,6 +900,15 @@ def _log(rlog, hs, t, code, a, b, value):
 
 
 @njit(cache=True, _nrt=False, error_model="numpy")
+def _boxed_now(rlog, hs):
+    """Whether the reflex just logged boxed a rider in: the kernel then returns, so that the
+    race arms the box's opening at once (not at the next SimPy event, which may be the finish),
+    as it does when the reflex is handed back."""
+    r = int(hs[HS_RLOG])
+    return r > 0 and int(rlog[r - 1, RL_CODE]) == RX_BOXED
+
+
+@njit(cache=True, _nrt=False, error_model="numpy")
 def reflex(k, t, S, D, C, PR, gp, WK, WV, rlog, hs):
     """Carry out reflex watch ``k``, which fires at ``t``; False (and nothing done) when the
     reflex log has no room for what it would log.  Plain IEEE arithmetic (no fastmath), like
@@ -1032,7 +1041,9 @@ def advance(
     The first ``nw`` rows of ``WK``/``WV`` are the watches (kind, a, b, active, reflex /
     value).  A watch marked *reflex* (:func:`reflex`: steering, the finish, taking a passing
     wheel) is carried out by the kernel where it fires, and the kernel goes on exactly as if
-    it had returned and been called again.  When the reflex log ``rlog`` has no room for it,
+    it had returned and been called again, except that after boxing a rider in it returns
+    (t, -1), so that the race arms the box's opening at once.  When the reflex log ``rlog``
+    has no room for it,
     the kernel returns the reflex's watch as fired instead: the caller reads and empties the
     log and carries the reflex out itself (:func:`reflex`).  It returns (t, -1) once every
     rider has finished.
@@ -1106,6 +1117,8 @@ def advance(
                 return t, kf
             if not reflex(kf, t, S, D, C, PR, gp, WK, WV, rlog, hs):
                 return t, kf
+            if _boxed_now(rlog, hs):
+                return t, -1
             continue
         done = True
         for i in range(n):
@@ -1379,6 +1392,8 @@ def advance(
                     return t, kf
                 if not reflex(kf, t, S, D, C, PR, gp, WK, WV, rlog, hs):
                     return t, kf
+                if _boxed_now(rlog, hs):
+                    return t, -1
                 break  # start again from here, with what the reflex changed
             # first same as last: the end slopes are the next step's start slopes
             K1, K4 = K4, K1

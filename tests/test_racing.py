@@ -223,6 +223,8 @@ def test_a_boxed_rider_stays_in_until_the_box_opens(field):
         out = next((u for u in events(res, "unboxed", e.rider) if u.time_s > e.time_s), None)
         end = out.time_s if out else res.finish_times[e.rider]
         inside = (tr.t > e.time_s + 0.5) & (tr.t < end)
+        if not inside.any():
+            continue  # a box that opened within half a second: look at another race
         assert tr.lane_m[inside, i].max() < tr.lane_m[k, i] + 0.05  # it did not come out
         return
     pytest.fail("no boxed rider in ten races")
