@@ -28,17 +28,26 @@ What it decides, in race order (the style fields are :class:`~keirin_sim.model.t
 5. **Boxed**: a rider on an effort that closes on a wheel with a rival alongside on its outside
    cannot come out: it sits on the wheel until the box opens (kernel.reflex, race.py).
 
+6. **The jump from the wheel**: ``sit_off_m`` before its launch point a rider on a wheel drops
+   back to a gap of ``jump_gap_m`` (drawn within +-50 %: a bike length or two) so that it
+   jumps with a run in the slipstream, and swings out only when it would touch the wheel (the
+   kernel's steering reflex); with probability ``high_share`` it rides ``high_m`` up the
+   banking meanwhile, to watch, and comes down as it jumps.  A rider is a late kicker (launch
+   point ``kick_m_to_go`` +-25 %) with probability ``kick_share``, else a long-range rider
+   (``launch_m_to_go`` +- ``launch_spread_m``).
+
 Every draw comes from the race's own stream (``Scenario.seed``, one per race in a Monte
-Carlo), five per rider in the scenario's order, so a race replays exactly.  The style defaults
+Carlo), eight per rider in the scenario's order, so a race replays exactly.  The style defaults
 are modelling choices (no published values), documented in docs/racing.md.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Generator
-from typing import Any
+from typing import Any, NamedTuple
 
-from keirin_sim.behaviour.scripted import start_scripted_moves
+from keirin_sim.behaviour.scripted import sit_off, start_scripted_moves
 from keirin_sim.engine.controls import Controls
 from keirin_sim.engine.events import first_of
 from keirin_sim.model.tactic import Tactic
@@ -75,6 +84,14 @@ def launch_point(tac: Tactic, u: float) -> float | None:
     return max(tac.launch_m_to_go + tac.launch_spread_m * (2.0 * u - 1.0), 50.0)
 
 
+def kick_point(tac: Tactic, u: float) -> float | None:
+    """A late kicker's launch point (m to go) for a uniform draw ``u``: ``kick_m_to_go``
+    +- a quarter of it."""
+    if tac.launch_m_to_go is None:
+        return None
+    return tac.kick_m_to_go * (0.75 + 0.5 * u)
+
+
 def run_racer(race: Controls, i: int, tac: Tactic) -> Generator[Any, Any, None]:
     """The SimPy process of rider ``i`` racing on the general behaviour.  The state events it
     watched and no longer waits for are let go when it is done (``Race.forget``)."""
@@ -85,11 +102,58 @@ def run_racer(race: Controls, i: int, tac: Tactic) -> Generator[Any, Any, None]:
         race.forget(*mine)
 
 
+class Choices(NamedTuple):
+    """A rider's choices on the day, drawn from the race's own stream (:func:`draw_choices`)."""
+
+    #: where it launches (m to go; None: it never does on its own)
+    launch_m_to_go: float | None
+    #: whether it races as a late kicker (``Tactic.kick_share``)
+    kicker: bool
+    #: the gap it lets an attacker open before it chases (m)
+    tow_gap_m: float
+    #: the wheel gap it sits off to before its jump (m)
+    jump_gap_m: float
+    #: how high up the banking it watches from while it sits off (m; 0: it does not)
+    high_m: float
+    #: the draws that decide whether and when it moves up to the front
+    u_pos: float
+    u_front: float
+    u_when: float
+
+
+#: Uniform draws a rider racing on the general behaviour takes from the race's stream, in order.
+DRAWS_PER_RIDER = 8
+
+
+def draw_choices(tac: Tactic, rng: random.Random) -> Choices:
+    """Rider's choices for ``tac``, taking :data:`DRAWS_PER_RIDER` draws from ``rng`` (the race's
+    stream, in the scenario's order of riders): the one place they are drawn, so a
+    reconstruction reads exactly what the riders raced on."""
+    u_launch, u_tow, u_pos, u_front, u_when, u_kick, u_gap, u_high = (
+        rng.random() for _ in range(DRAWS_PER_RIDER)
+    )
+    # (a launch point fixed by the scenario, launch_spread_m = 0, is never replaced by a kick)
+    kicker = u_kick < tac.kick_share and tac.launch_spread_m > 0.0
+    launch_at = kick_point(tac, u_launch) if kicker else launch_point(tac, u_launch)
+    return Choices(
+        launch_m_to_go=launch_at,
+        kicker=kicker,
+        tow_gap_m=tac.tow_gap_m * (0.5 + u_tow),
+        jump_gap_m=tac.jump_gap_m * (0.5 + u_gap),
+        high_m=tac.high_m if u_high < tac.high_share else 0.0,
+        u_pos=u_pos,
+        u_front=u_front,
+        u_when=u_when,
+    )
+
+
 def _racer(race: Controls, i: int, tac: Tactic, mine: list[Any]) -> Generator[Any, Any, None]:
-    rng = race.rng
-    u_launch, u_tow, u_pos, u_front, u_when = (rng.random() for _ in range(5))
-    launch_at = launch_point(tac, u_launch)
-    tow = tac.tow_gap_m * (0.5 + u_tow)
+    ch = draw_choices(tac, race.rng)
+    launch_at, tow = ch.launch_m_to_go, ch.tow_gap_m
+    u_pos, u_front, u_when = ch.u_pos, ch.u_front, ch.u_when
+    if launch_at is not None and tac.jump_gap_m > tac.follow_gap_m:
+        # the jump from the wheel: sit off it a bike length or two before the launch point
+        race.spawn(sit_off(race, i, launch_at + tac.sit_off_m, ch.jump_gap_m, ch.high_m))
     lap = race.scenario.track.lap_m
     start_scripted_moves(race, i, tac, hold_gap=True)
     if u_pos < tac.takes_front and tac.let_gap_m is None and tac.move_up_m_to_go is None:
@@ -130,7 +194,9 @@ def _racer(race: Controls, i: int, tac: Tactic, mine: list[Any]) -> Generator[An
                     mine.append(alongside)
                     coming = alongside if coming is None else first_of(env, [coming, alongside])
                 continue  # others take its wheel as it comes past (the kernel's reflex)
-            gap_open = race.rider_ahead(i) == j and race.wheel_gap(j, i) > WHEEL_GAP_M
+            # a gap opening beyond the one it holds (a rider sitting off to jump holds more)
+            held = max(race.sitting_off(i) - tac.follow_gap_m, 0.0)
+            gap_open = race.rider_ahead(i) == j and race.wheel_gap(j, i) > WHEEL_GAP_M + held
             if gap_open and late:
                 go = True  # a gap opens just ahead late in the race: close it at once
             elif not late and not scripted and brk is None and not race.chase_started.triggered:

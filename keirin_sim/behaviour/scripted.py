@@ -64,8 +64,26 @@ def _final_sprint(race: Controls, i: int, tac: Tactic) -> Generator[Any, Any, No
         triggers.append(race.sprint_ready(i, tac.wprime_factor))
     if not triggers:
         return
+    if tac.launch_m_to_go is not None and tac.jump_gap_m > tac.follow_gap_m:
+        race.spawn(sit_off(race, i, tac.launch_m_to_go + tac.sit_off_m, tac.jump_gap_m, 0.0))
     yield triggers[0] if len(triggers) == 1 else first_of(race.env, triggers)
     race.launch(i, 1.0, "launch")
+
+
+def sit_off(
+    race: Controls, i: int, at_m_to_go: float, gap_m: float, high_m: float
+) -> Generator[Any, Any, None]:
+    """At ``at_m_to_go``, a rider still on a wheel drops back to a wheel gap of ``gap_m`` to
+    jump from there (and rides ``high_m`` up the banking to watch, if any): the jump from the
+    wheel.  Its launch brings it back down (``Controls.launch``)."""
+    yield race.mark(i, at_m_to_go)
+    if race.launched(i) or race.finished_rider(i) or race.hesitating(i):
+        return
+    if race.following(i) is None and race.rider_ahead(i) is None:
+        return  # nobody to sit off
+    race.sit_off(i, gap_m)
+    if high_m > 0.0:
+        race.go_high(i, high_m)
 
 
 def _attack(race: Controls, i: int, tac: Tactic) -> Generator[Any, Any, None]:

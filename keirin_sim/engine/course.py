@@ -4,10 +4,13 @@ derny's schedule, the follow controller), shared by races (race.py) and time tri
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from keirin_sim.engine import kernel as K
-from keirin_sim.model.aero import IN_LINE_M
+from keirin_sim.model.aero import IN_LINE_M, WAKE_HALF_M
+from keirin_sim.model.banking import BANK_BEND_DEG, BANK_STRAIGHT_DEG
 from keirin_sim.model.derny import BIKE_LENGTH_M, DERNY_LENGTH_M, Derny
 from keirin_sim.model.rider import BRAKE_POWER_W, COM_HEIGHT_M, WHEEL_FW_M2, G
 from keirin_sim.model.track import Track
@@ -18,9 +21,14 @@ from keirin_sim.model.track import Track
 KP = 0.6
 TC = 0.6
 FOLLOW_RANGE_M = 12.0
-#: A rider on an effort swings out when it closes to this wheel gap (m) on a slower rider in
-#: its line.  Calibration choice.
-BLOCK_M = 2.0
+#: A rider on an effort swings out only when it would touch the wheel: when the wheel gap is
+#: down to this margin (m) plus the ground its closing speed covers while it gets a shoulder
+#: clear (kernel.watch_value).  Modelling choice (a few tyre widths of safety).
+BLOCK_M = 0.3
+#: How far (m) above the riders level with the wheel a rider swings out to come round: a
+#: shoulder width (about 0.45 m) and 0.3 m of clearance.  Modelling choice (no published
+#: value); in the bends the wider line is longer by pi times this per bend (the kernel's path).
+SWING_M = 0.75
 #: Lateral speed of a rider changing line (m/s).  Calibration choice.
 LATERAL_MS = 1.0
 
@@ -56,4 +64,8 @@ def kernel_globals(
     gp[K.GP_LT] = track.transition_m
     gp[K.GP_BLOCK] = BLOCK_M
     gp[K.GP_HCOM] = COM_HEIGHT_M
+    gp[K.GP_WAKE] = WAKE_HALF_M
+    gp[K.GP_SWING] = SWING_M
+    gp[K.GP_BANK_S] = math.radians(BANK_STRAIGHT_DEG)
+    gp[K.GP_BANK_B] = math.radians(BANK_BEND_DEG)
     return gp

@@ -86,8 +86,12 @@ NRECIP = 4
     GP_LT,
     GP_BLOCK,
     GP_HCOM,
-) = range(27)
-NGLOBAL = 27
+    GP_WAKE,
+    GP_SWING,
+    GP_BANK_S,
+    GP_BANK_B,
+) = range(31)
+NGLOBAL = 31
 # integrator record (``hs`` of :func:`advance`): proposed step, counters, entries of the
 # reflex log
 HS_H, HS_STEPS, HS_REJECTED, HS_LOCATED, HS_CALLS, HS_RLOG = range(6)
@@ -161,14 +165,22 @@ FOLLOW_WHEELS = 1
 GAP_BACK_MS = 1.0
 GAP_CLOSE_MS = 4.0
 
-_RIDER_GAP = np.array([0.0, 0.1, 0.5, 1.0, 5.0, 10.0, 20.0])
-_RIDER_LEFT = np.array([0.64, 0.64, 0.65, 0.665, 0.80, 0.90, 1.0])
 _DERNY_GAP = np.array([0.0, 2.64, 10.0, 30.0, 50.0, 80.0])
 _DERNY_LEFT = np.array([0.52, 0.52, 0.77, 0.88, 0.93, 1.0])
+# The shelter law (aero.py documents it and fits it): behind a rider at wheel gap g the drag
+# left is 1 - DRAFT_A exp(-(g / DRAFT_L)^DRAFT_P) (the two-rider table), scaled to the line's
+# measured 58 % / 52 % at the wheel; across the wake a biweight of half-width
+# GP_WAKE (1 + WAKE_SPREAD g).  The leader keeps 1 - LEAD_A exp(-g / LEAD_L) of its drag.
+_DRAFT_A = 0.36
+_DRAFT_L = 7.52
+_DRAFT_P = 1.305
+_DRAFT_MAX_M = 25.0
+_WAKE_SPREAD = 0.1
 _LINE2 = 0.58
 _LINE3 = 0.52
-_LEADER_LEFT = 0.98
-_LEADER_GAP = 1.0
+_LEAD_A = 0.024
+_LEAD_L = 0.8
+_LEAD_MAX_M = 5.0
 
 
 @njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -226,6 +238,65 @@ def _in_line(offset, tol):
     """How far a wheel ``offset`` metres to the side counts as in line: fully within half the
     tolerance, not at all beyond it, linear between (drafting and following fade together)."""
     return min(1.0, max(0.0, 2.0 * (tol - abs(offset)) / tol))
+
+
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
+def wake(offset, gap, w0):
+    """Share of the in-line shelter left ``offset`` metres to the side of a wheel ``gap``
+    metres ahead: a biweight (1 - u^2)^2, u = |offset| / half-width, the half-width ``w0`` at
+    the wheel widening by ``_WAKE_SPREAD`` per metre behind it.  Modelling choice (no published
+    curve; aero.py)."""
+    h = w0 * (1.0 + _WAKE_SPREAD * max(gap, 0.0))
+    u = abs(offset) / h
+    if u >= 1.0:
+        return 0.0
+    u = 1.0 - u * u
+    return u * u
+
+
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
+def draft_left(gap):
+    """Drag left (share of solo) right behind one rider at wheel ``gap`` (m), in line: the
+    smooth fit of the two-rider table (aero.py)."""
+    if gap >= _DRAFT_MAX_M:
+        return 1.0
+    g = max(gap, 0.0) / _DRAFT_L
+    return 1.0 - _DRAFT_A * np.exp(-(g**_DRAFT_P))
+
+
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
+def bank_sin(x, gp):
+    """Sine of the banking at distance ``x``: the straights' angle, the bends' angle where the
+    curvature is full, a smoothstep of the curvature between (banking.py)."""
+    f = curvature(x, gp) * gp[GP_R]
+    return np.sin(gp[GP_BANK_S] + (gp[GP_BANK_B] - gp[GP_BANK_S]) * f * f * (3.0 - 2.0 * f))
+
+
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
+def _climb_rate(x, up, dlane, vx, gp):
+    """Rate of climb (m/s) of a rider ``up`` metres above the riders' line across the banking,
+    changing line at ``dlane`` m/s and advancing ``vx`` m/s along the measurement line: h =
+    up sin(bank(x)), so dh/dt = sin(bank) dlane + up cos(bank) bank'(x) vx (the curvature
+    ramp's slope by a central difference; the bank is a smoothstep of the curvature, so its
+    slope, and the power, are continuous and the integrator steps across the transitions)."""
+    b0 = gp[GP_BANK_S]
+    db = gp[GP_BANK_B] - b0
+    r = gp[GP_R]
+    f = curvature(x, gp) * r
+    a = b0 + db * f * f * (3.0 - 2.0 * f)
+    rate = np.sin(a) * dlane
+    if up != 0.0 and db != 0.0 and 0.0 < f < 1.0:
+        e = 0.05
+        df = (curvature(x + e, gp) - curvature(x - e, gp)) * (r / (2.0 * e))
+        rate += up * np.cos(a) * db * 6.0 * f * (1.0 - f) * df * vx
+    return rate
+
+
+@njit(cache=CACHE, error_model="numpy")
+def final_straight(x, gp):
+    """Whether distance ``x`` is in the final straight: out of the last bend (and its
+    transition), less than half a lap from the line."""
+    return gp[GP_RACE] - x < 0.5 * gp[GP_LAP] and curvature(x, gp) == 0.0
 
 
 @njit(cache=CACHE, error_model="numpy", fastmath=FASTMATH)
@@ -327,12 +398,14 @@ def _links(S, C, gp, order, rank, ahead, gahead, shelter):
                 if d > 0.0:
                     ahead[i] = j
                     gahead[i] = d - bike
-                    # the leader's benefit fades out between 1 and 2 m of wheel gap and with
-                    # the follower's offset to the side
-                    f = min(1.0, max(0.0, _LEADER_GAP + 1.0 - (d - bike)))
-                    f *= _in_line(S[j, SLANE] - li, tol)
-                    if f > shelter[j]:
-                        shelter[j] = f
+                    # the leader's benefit: the share of its drag the follower takes away,
+                    # fading with the wheel gap and the follower's offset to the side
+                    g = d - bike
+                    if g < _LEAD_MAX_M:
+                        f = _LEAD_A * np.exp(-max(g, 0.0) / _LEAD_L)
+                        f *= wake(S[j, SLANE] - li, g, gp[GP_WAKE])
+                        if f > shelter[j]:
+                            shelter[j] = f
                     break
 
 
@@ -418,35 +491,33 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
         ipf = 1.0 / pf
         vw = v * PF[i, 1]
         load = PF[i, 2]
-        # drafting: the best shelter among the riders just ahead (each weighted by how far
-        # it is off to the side, so shelter fades continuously as lines change)
-        j = ahead[i]
+        # drafting: the best shelter among the riders just ahead (each weighted by the wake
+        # across its line, so shelter fades continuously as lines change)
         left = 1.0
-        if j >= 0:
-            p_i = rank[i]
-            for q in range(p_i + 1, n):
-                jj = order[q]
-                if C[jj, CT_MODE] == MODE_DONE:
-                    continue
-                gg = S[jj, SX] - bike - x
-                if gg > _RIDER_GAP[-1]:
-                    break
-                if gg <= 0.0:
-                    continue
-                lat = _in_line(S[jj, SLANE] - lane, tol)
-                if lat <= 0.0:
-                    continue
-                base = _interp(gg, _RIDER_GAP, _RIDER_LEFT)
-                tgt = _LINE2
-                if ahead[jj] >= 0:
-                    # third and later in a line: fades in as the wheel ahead closes on its own
-                    f = min(1.0, max(0.0, 2.5 - gahead[jj]))
-                    tgt = _LINE2 + (_LINE3 - _LINE2) * f
-                lj = 1.0 - (1.0 - base) * (1.0 - tgt) / (1.0 - _RIDER_LEFT[0]) * lat
-                if lj < left:
-                    left = lj
-                if lat >= 1.0:
-                    break  # riders further up this line are further away: less shelter
+        w0 = gp[GP_WAKE]
+        for q in range(rank[i] + 1, n):
+            jj = order[q]
+            if C[jj, CT_MODE] == MODE_DONE:
+                continue
+            gg = S[jj, SX] - bike - x
+            if gg >= _DRAFT_MAX_M:
+                break
+            if gg <= 0.0:
+                continue
+            lat = wake(S[jj, SLANE] - lane, gg, w0)
+            if lat <= 0.0:
+                continue
+            base = draft_left(gg)
+            tgt = _LINE2
+            if ahead[jj] >= 0:
+                # third and later in a line: fades in as the wheel ahead closes on its own
+                f = min(1.0, max(0.0, 2.5 - gahead[jj]))
+                tgt = _LINE2 + (_LINE3 - _LINE2) * f
+            lj = 1.0 - (1.0 - base) * (1.0 - tgt) / _DRAFT_A * lat
+            if lj < left:
+                left = lj
+            if lat >= 0.999:
+                break  # riders further up this line are further away: less shelter
         g_d = 1e18
         if derny_on:
             g_d = xd - dlen - x
@@ -456,11 +527,19 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
                 if ld < left:
                     left = ld
         # a follower close behind in line shelters the leader a little
-        left *= 1.0 - (1.0 - _LEADER_LEFT) * shelter[i]
+        left *= 1.0 - shelter[i]
         f_aero = 0.5 * rho * (PR[i, PR_CDA] * left + fw) * v * v
         # rolling and bearing losses act at the wheels' speed
         f_roll = PR[i, PR_CRR] * PR[i, PR_MASS] * grav * load + (91.0 + 8.7 * vw) * 1e-3
         p_res = f_aero * v + f_roll * vw
+        # the banking: a rider at height h = (lane - line) sin(bank) above the riders' line
+        # pays m g dh/dt to climb and gets it back coming down (banking.py)
+        dl = min(max((C[i, CT_LANE_TGT] - lane) * 4.0, -latv), latv)
+        up = lane - dlane
+        # (a rider within a millimetre of its line, or drifting onto it slower than 0.1 mm/s,
+        # is on it: under a joule of height, and the banking's trigonometry skipped)
+        if abs(up) > 1e-3 or abs(dl) > 1e-4:
+            p_res += PR[i, PR_MASS] * grav * _climb_rate(x, up, dl, max(S[i, SV], 0.0) * pf, gp)
         plim = _avail(vw, w, PR, RC, i)
         PF[i, 3] = plim
         ec = PR[i, PR_EC]
@@ -545,8 +624,7 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
             dS[i, SW] = -(p - cp)
         else:
             dS[i, SW] = (cp - p) * (PR[i, PR_W0] - w) * RC[i, RC_IW0]
-        dl = (C[i, CT_LANE_TGT] - lane) * 4.0
-        dS[i, SLANE] = min(max(dl, -latv), latv)
+        dS[i, SLANE] = dl
         dS[i, SE_IN] = p * ec
         dS[i, SE_AERO] = f_aero * v
         dS[i, SE_ROLL] = f_roll * vw
@@ -615,8 +693,11 @@ def watch_value(kind, a, b, val, S, D, PR, C, gp):
                 jb = j
         if jb < 0:
             return -1.0
-        # inside val metres of the wheel and closing on it (continuous in the state)
-        return min(val - (best - gp[GP_BIKE]), S[a, SV] - S[jb, SV])
+        # about to touch the wheel: closing on it, and within val metres plus the ground the
+        # closing speed covers while the rider gets a shoulder (the in-line tolerance) clear
+        # at its lateral speed (continuous in the state)
+        dv = S[a, SV] - S[jb, SV]
+        return min(val + max(dv, 0.0) * tol / gp[GP_LAT] - (best - gp[GP_BIKE]), dv)
     return -1.0
 
 
@@ -829,6 +910,15 @@ def _log(rlog, hs, t, code, a, b, value):
 
 
 @njit(cache=CACHE, _nrt=False, error_model="numpy")
+def _boxed_now(rlog, hs):
+    """Whether the reflex just logged boxed a rider in: the kernel then returns, so that the
+    race arms the box's opening at once (not at the next SimPy event, which may be the finish),
+    as it does when the reflex is handed back."""
+    r = int(hs[HS_RLOG])
+    return r > 0 and int(rlog[r - 1, RL_CODE]) == RX_BOXED
+
+
+@njit(cache=CACHE, _nrt=False, error_model="numpy")
 def reflex(k, t, S, D, C, PR, gp, WK, WV, rlog, hs):
     """Carry out reflex watch ``k``, which fires at ``t``; False (and nothing done) when the
     reflex log has no room for what it would log.  Plain IEEE arithmetic (no fastmath), like
@@ -914,22 +1004,39 @@ def reflex(k, t, S, D, C, PR, gp, WK, WV, rlog, hs):
                 WK[k, WK_ACTIVE] = 0
                 _log(rlog, hs, t, RX_BOXED, i, q, 0.0)
                 return True
+        swing = gp[GP_SWING]
         top = -1e300
+        low = 1e300
         jb = -1
         for q in range(n):
             if q == i or C[q, CT_MODE] == MODE_DONE:
                 continue
             if near - 0.5 <= S[q, SX] <= near + bike:
                 top = max(top, max(C[q, CT_LANE_TGT], S[q, SLANE]))
+                low = min(low, min(C[q, CT_LANE_TGT], S[q, SLANE]))
                 if jb < 0 or S[q, SX] > S[jb, SX]:
                     jb = q
-        C[i, CT_LANE_TGT] = top + 2.0 * tol
+        tgt = top + swing
+        if final_straight(xi, gp) and low - swing >= PR[i, PR_LANE0] - 1e-9:
+            # late in the straight, the riders ahead ride up the track: the gap on the inside
+            # is open unless a rival is alongside below (then over the top as usual)
+            free = True
+            for q in range(n):
+                if q == i or C[q, CT_MODE] == MODE_DONE:
+                    continue
+                if abs(S[q, SX] - xi) < bike and S[q, SLANE] < S[i, SLANE] - 0.5 * tol:
+                    free = False
+            if free:
+                tgt = max(low - swing, PR[i, PR_LANE0])
+        C[i, CT_LANE_TGT] = tgt
         WK[k, WK_KIND] = W_PASS
         WK[k, WK_B] = jb
         WV[k] = bike + 1.0
         _log(rlog, hs, t, RX_STEER, i, jb, 0.0)
     else:
-        C[i, CT_LANE_TGT] = PR[i, PR_LANE0]
+        if not final_straight(S[i, SX], gp):
+            # clear: back into its line; in the final straight a sprinter holds its line
+            C[i, CT_LANE_TGT] = PR[i, PR_LANE0]
         WK[k, WK_KIND] = W_BLOCKED
         WK[k, WK_B] = -1
         WV[k] = gp[GP_BLOCK]
@@ -944,7 +1051,9 @@ def advance(
     The first ``nw`` rows of ``WK``/``WV`` are the watches (kind, a, b, active, reflex /
     value).  A watch marked *reflex* (``reflex``: steering, the finish, taking a passing
     wheel) is carried out by the kernel where it fires, and the kernel goes on exactly as if
-    it had returned and been called again.  When the reflex log ``rlog`` has no room for it,
+    it had returned and been called again, except that after boxing a rider in it returns
+    (t, -1), so that the race arms the box's opening at once.  When the reflex log ``rlog``
+    has no room for it,
     the kernel returns the reflex's watch as fired instead: the caller reads and empties the
     log and carries the reflex out itself (``reflex``).  It returns (t, -1) once every
     rider has finished.
@@ -1018,6 +1127,8 @@ def advance(
                 return t, kf
             if not reflex(kf, t, S, D, C, PR, gp, WK, WV, rlog, hs):
                 return t, kf
+            if _boxed_now(rlog, hs):
+                return t, -1
             continue
         done = True
         for i in range(n):
@@ -1291,6 +1402,8 @@ def advance(
                     return t, kf
                 if not reflex(kf, t, S, D, C, PR, gp, WK, WV, rlog, hs):
                     return t, kf
+                if _boxed_now(rlog, hs):
+                    return t, -1
                 break  # start again from here, with what the reflex changed
             # first same as last: the end slopes are the next step's start slopes
             K1, K4 = K4, K1

@@ -208,6 +208,8 @@ class Race:
         self._launched = [False] * n
         self._steering: set[int] = set()
         self._hesitating: set[int] = set()
+        self._high: set[int] = set()  # riders watching from up the banking
+        self._sitting_off: dict[int, float] = {}  # riders sitting off to jump: their gap
         self._armed: set[tuple[int, int]] = set()
         self._tasks: list[_Task] = []
         self.chase_started = self.env.event()
@@ -389,6 +391,7 @@ class Race:
         self.C[i, K.CT_MODE] = K.MODE_EFFORT
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
+        self._come_down(i)
         self.log(i, kind, "{:.0f} m to go", self.race_m - self.S.item(i, K.SX))
         self._go_round(i)
         self._announce(i)
@@ -449,6 +452,7 @@ class Race:
         self.C[i, K.CT_EFFORT] = effort
         self.C[i, K.CT_TARGET] = -1
         self._hesitating.discard(i)
+        self._come_down(i)
         self.log(i, "chase", "{:.0f} m to go", self.race_m - self.S.item(i, K.SX))
         self._go_round(i)
         self._announce(i)
@@ -572,9 +576,33 @@ class Race:
         if self.C.item(i, K.CT_MODE) == K.MODE_FOLLOW:
             self.C[i, K.CT_TARGET] = -1
 
+    def sit_off(self, i: int, gap_m: float) -> None:
+        """Rider ``i`` drops back to a wheel gap of ``gap_m`` to jump from there."""
+        self.C[i, K.CT_GAPDES] = gap_m
+        self._sitting_off[i] = gap_m
+        self.log(i, "sit_off", "{:.1f} m", gap_m)
+
+    def sitting_off(self, i: int) -> float:
+        """The gap (m) rider ``i`` sits off its wheel to jump from (0: it does not)."""
+        return self._sitting_off.get(i, 0.0)
+
     def set_gap(self, i: int, gap_m: float) -> None:
         self.C[i, K.CT_GAPDES] = gap_m
         self.log(i, "set_gap", "{:.1f} m", gap_m)
+
+    def _come_down(self, i: int) -> None:
+        """A rider going from up the banking comes down to its line, gaining the height
+        (banking.py)."""
+        if i in self._high:
+            self._high.discard(i)
+            self.C[i, K.CT_LANE_TGT] = self.PR.item(i, K.PR_LANE0)
+
+    def go_high(self, i: int, up_m: float) -> None:
+        """Rider ``i`` rides ``up_m`` up the banking, still on its wheel, to watch (it comes
+        down when it launches)."""
+        self._high.add(i)
+        self.C[i, K.CT_LANE_TGT] = self.PR.item(i, K.PR_LANE0) + up_m
+        self.log(i, "go_high", "{:.1f} m", up_m)
 
     def group_front(self, i: int) -> int | None:
         """The front rider of the line rider ``i`` rides in (the derny does not count)."""

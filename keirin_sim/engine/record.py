@@ -11,6 +11,7 @@ import numpy as np
 
 from keirin_sim.engine import kernel as K
 from keirin_sim.engine.spec import RaceSpec
+from keirin_sim.model.banking import potential_energy_j
 from keirin_sim.results.result import (
     LapGap,
     RaceEvent,
@@ -126,6 +127,13 @@ def build_result(race: FinishedRace) -> Result:
             "drag_j": S[i][K.SE_AERO],
             "rolling_j": S[i][K.SE_ROLL],
             "kinetic_change_j": 0.5 * meff[i] * (S[i][K.SV] ** 2 - v0**2),
+            # height on the banking (model.banking): zero on the riders' line, where all start
+            "potential_change_j": potential_energy_j(
+                race.scenario.track,
+                S[i][K.SX],
+                S[i][K.SLANE] - race.scenario.lane_m,
+                race.PR.item(i, K.PR_MASS),
+            ),
         }
         for i, nm in enumerate(names)
     }

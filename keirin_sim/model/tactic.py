@@ -10,14 +10,19 @@ KINDS = ("race", "follow", "late_sprint", "attack", "hesitate_chase")
 ROLES = ("chase", "wheel")
 
 
-_LAUNCH = frozenset({"launch_m_to_go", "launch_on_wprime", "wprime_factor"})
+_JUMP = frozenset({"jump_gap_m", "sit_off_m"})
+_LAUNCH = frozenset({"launch_m_to_go", "launch_on_wprime", "wprime_factor"}) | _JUMP
 
 
 _HESITATE = frozenset({"hesitation_s", "gap_trigger_m", "role", "chase_effort", "cruise_kmh"})
 
 
-_STYLE = frozenset(
-    {"launch_spread_m", "reaction_s", "takes_front", "windup_kmh", "windup_pace", "tow_gap_m"}
+_STYLE = (
+    frozenset(
+        {"launch_spread_m", "reaction_s", "takes_front", "windup_kmh", "windup_pace", "tow_gap_m"}
+        | {"kick_share", "kick_m_to_go", "high_share", "high_m"}
+    )
+    | _JUMP
 )
 
 
@@ -51,6 +56,12 @@ def ignores(kind: str, field: str) -> bool:
 class Tactic:
     """A rider's plan.  Distances are metres to go; speeds km/h; times seconds.
 
+    The jump: ``sit_off_m`` before its launch point a rider on a wheel drops back to
+    ``jump_gap_m`` (a bike length or two: it builds speed in the slipstream before it swings
+    out); a "race" rider is a late kicker with probability ``kick_share`` (launch point about
+    ``kick_m_to_go``), and goes ``high_m`` up the banking to watch while it sits off with
+    probability ``high_share`` (coming down when it jumps).  Modelling choices (docs/racing.md).
+
     Defaults are calibration choices (tactics are not published quantities): a 200 m launch is
     the classic final-sprint distance (the keirin's timed last 200 m), a 0.3 m wheel gap is
     wheel-to-wheel riding, a 5 m gap is when a rival is said to have gone clear.  ``tempo_kmh``
@@ -81,3 +92,11 @@ class Tactic:
     windup_kmh: float = 66.0
     windup_pace: float = 0.4
     tow_gap_m: float = 20.0
+    # the jump from the wheel (every kind that launches; the general behaviour draws the gap
+    # per race)
+    jump_gap_m: float = 1.5
+    sit_off_m: float = 120.0
+    kick_share: float = 0.1
+    kick_m_to_go: float = 120.0
+    high_share: float = 0.2
+    high_m: float = 1.5

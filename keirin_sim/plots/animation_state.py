@@ -43,6 +43,8 @@ _CAPTIONS = {
     "go_round": "{who} goes round {detail}",
     "move_up": "{who} moves up",
     "boxed": "{who} is boxed in",
+    "sit_off": "{who} sits off the wheel ({detail})",
+    "go_high": "{who} goes up the banking ({detail})",
 }
 
 

@@ -59,6 +59,12 @@ PARAM_LABELS = {
     "windup_kmh": "wind-up speed (km/h)",
     "windup_pace": "wind-up effort (share of power)",
     "tow_gap_m": "gap tolerated before chasing (m)",
+    "jump_gap_m": "wheel gap jumped from (m)",
+    "sit_off_m": "sits off the wheel before its launch (m)",
+    "kick_share": "chance of a late kick (probability)",
+    "kick_m_to_go": "late kick's launch point (m to go)",
+    "high_share": "chance of watching high (probability)",
+    "high_m": "height watched from (m up the banking)",
 }
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from keirin_sim.behaviour.general import draw_choices
 from keirin_sim.montecarlo.errors import BatchError
 from keirin_sim.montecarlo.jobs import _Point
 from keirin_sim.montecarlo.runner import _progress_bar, mc_point
@@ -76,21 +77,19 @@ class ReconstructionError(ValueError):
 # --- one draw --------------------------------------------------------------------------------
 def drawn_choices(scenario: Scenario) -> dict[str, float]:
     """The riders' choices on the day a race of ``scenario`` draws from its own stream
-    (:func:`keirin_sim.behaviour.general._racer`: five uniform draws per rider racing on the general
-    behaviour, in the scenario's order): each one's launch point (m to go) and the gap it
-    tolerates before chasing an attacker (m)."""
-    from keirin_sim.behaviour.general import launch_point
-
+    (:func:`keirin_sim.behaviour.general.draw_choices`, rider by rider in the scenario's order,
+    for those racing on the general behaviour): each one's launch point (m to go) and the gap
+    it tolerates before chasing an attacker (m)."""
     rng = random.Random(scenario.seed)
     out: dict[str, float] = {}
     for e in scenario.riders:
         tac = e.tactic
         if tac.kind != "race":
             continue
-        u_launch, u_tow, _, _, _ = (rng.random() for _ in range(5))
-        lp = launch_point(tac, u_launch)
+        ch = draw_choices(tac, rng)
+        lp = ch.launch_m_to_go
         out[f"{e.rider.name}.launch_m_to_go"] = math.nan if lp is None else lp
-        out[f"{e.rider.name}.tow_gap_m"] = tac.tow_gap_m * (0.5 + u_tow)
+        out[f"{e.rider.name}.tow_gap_m"] = ch.tow_gap_m
     return out
 
 

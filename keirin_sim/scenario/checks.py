@@ -70,6 +70,12 @@ TACTIC_BOUNDS: dict[str, tuple[float, float]] = {
     "windup_kmh": (20.0, 80.0),
     "windup_pace": (0.05, 1.0),
     "tow_gap_m": (0.0, 300.0),
+    "jump_gap_m": (0.05, 10.0),
+    "sit_off_m": (0.0, 500.0),
+    "kick_share": (0.0, 1.0),
+    "kick_m_to_go": (50.0, 1000.0),
+    "high_share": (0.0, 1.0),
+    "high_m": (0.0, 5.0),
 }
 #: The tactic fields that are not numbers, and their types.
 TACTIC_TYPES: dict[str, type | tuple[type, ...]] = {

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from keirin_sim import load_scenario, simulate
-from keirin_sim.behaviour.general import REACH, WHEEL_GAP_M, launch_point
+from keirin_sim.behaviour.general import REACH, WHEEL_GAP_M, kick_point, launch_point
+from keirin_sim.behaviour.scripted import Tactic
 from keirin_sim.model.aero import IN_LINE_M
 from keirin_sim.model.derny import BIKE_LENGTH_M
-from keirin_sim.model.tactic import Tactic
 
 
 @pytest.fixture(scope="module")
@@ -41,15 +41,19 @@ def test_same_seed_same_race_other_seed_other_race(field):
 
 
 def test_launch_points_are_drawn_from_the_race_stream(field):
-    """Each rider draws five uniforms in the scenario's order, the first its launch point:
-    ``launch_m_to_go`` +- ``launch_spread_m``.  A rider that nobody went before launches
+    """Each rider draws eight uniforms in the scenario's order, the first its launch point:
+    ``launch_m_to_go`` +- ``launch_spread_m``, or for a late kicker (the sixth draw under
+    ``kick_share``) ``kick_m_to_go`` +- 25 %.  A rider that nobody went before launches
     exactly there."""
     tac = field.riders[0].tactic
     seed = 11
     rng = random.Random(seed)
-    draws = [[rng.random() for _ in range(5)] for _ in field.riders]
-    points = [launch_point(tac, d[0]) for d in draws]
-    assert all(100.0 <= p <= 300.0 for p in points)  # 200 +- 100 m
+    draws = [[rng.random() for _ in range(8)] for _ in field.riders]
+    points = [
+        kick_point(tac, d[0]) if d[5] < tac.kick_share else launch_point(tac, d[0]) for d in draws
+    ]
+    lo = min(tac.kick_m_to_go * 0.75, tac.launch_m_to_go - tac.launch_spread_m)
+    assert all(lo <= p <= 300.0 for p in points)  # 200 +- 100 m, or the kick
     res = race(field, seed, takes_front=0.0)
     first = min(events(res, "launch"), key=lambda e: e.time_s)
     i = field.rider_index(first.rider)
@@ -108,7 +112,8 @@ def test_a_rider_ready_to_take_the_front_leads_at_the_bell(field):
         t = 1.0 if e.rider.name == "Rider 6" else 0.0
         sc = sc.with_tactic(e.rider.name, takes_front=t, launch_spread_m=0.0)
     res = simulate(replace(sc, seed=1))
-    assert len(events(res, "move_up", "Rider 6")) == 2  # behind the derny, then to the front
+    # behind the derny, then to the front (unless it already leads when its moment comes)
+    assert len(events(res, "move_up", "Rider 6")) in (1, 2)
     assert res.story.bell_leader == "Rider 6"
 
 
@@ -127,6 +132,9 @@ def test_the_leader_defends_when_a_rival_comes_alongside(field):
         seen = leader.time_s - tac.reaction_s
         i = tr.names.index("Rider 1")
         xi = float(np.interp(seen, tr.t, tr.x_m[:, i]))
+        xs = [float(np.interp(seen, tr.t, tr.x_m[:, k])) for k in range(len(tr.names))]
+        if max(xs) > xi:
+            continue  # not leading: it went for another reason (a gap opening ahead)
         rivals = [e.rider for e in events(res, "launch") if e.time_s < seen]
         gaps = [float(np.interp(seen, tr.t, tr.x_m[:, tr.names.index(r)])) - xi for r in rivals]
         assert any(g == pytest.approx(-BIKE_LENGTH_M, abs=0.05) for g in gaps), gaps
@@ -144,8 +152,14 @@ def test_a_wheel_follower_waits_for_the_straight(field):
     in_bend = exit_to_go + 30.0
     sc = field
     for e in sc.riders:
+        # (nobody sits off its wheel: a rider sitting a length off when its wheel goes late in
+        # the race goes with it at once, issue 26)
         sc = sc.with_tactic(
-            e.rider.name, takes_front=0.0, launch_spread_m=0.0, launch_m_to_go=in_bend
+            e.rider.name,
+            takes_front=0.0,
+            launch_spread_m=0.0,
+            launch_m_to_go=in_bend,
+            jump_gap_m=0.3,
         )
     res = simulate(replace(sc, seed=0))
     goes = {e.rider: float(e.detail.split()[0]) for e in events(res, "launch")}
@@ -209,6 +223,8 @@ def test_a_boxed_rider_stays_in_until_the_box_opens(field):
         out = next((u for u in events(res, "unboxed", e.rider) if u.time_s > e.time_s), None)
         end = out.time_s if out else res.finish_times[e.rider]
         inside = (tr.t > e.time_s + 0.5) & (tr.t < end)
+        if not inside.any():
+            continue  # a box that opened within half a second: look at another race
         assert tr.lane_m[inside, i].max() < tr.lane_m[k, i] + 0.05  # it did not come out
         return
     pytest.fail("no boxed rider in ten races")

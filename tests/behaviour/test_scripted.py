@@ -79,6 +79,12 @@ CHANGED = {
     "windup_kmh": 60.0,
     "windup_pace": 0.9,
     "tow_gap_m": 60.0,
+    "jump_gap_m": 3.0,
+    "sit_off_m": 120.0,
+    "kick_share": 1.0,
+    "kick_m_to_go": 100.0,
+    "high_share": 1.0,
+    "high_m": 2.0,
 }
 
 

@@ -12,7 +12,7 @@ from keirin_sim.model.derny import BIKE_LENGTH_M
 def test_energy_accounting_closes(tokyo_result):
     """Work delivered to the wheel = drag + rolling (with bearings) + kinetic energy change."""
     for name, e in tokyo_result.energy_j.items():
-        rhs = e["drag_j"] + e["rolling_j"] + e["kinetic_change_j"]
+        rhs = e["drag_j"] + e["rolling_j"] + e["kinetic_change_j"] + e["potential_change_j"]
         assert e["wheel_work_j"] > 20_000, name
         assert abs(e["wheel_work_j"] - rhs) < 1e-3 * e["wheel_work_j"], name
 
@@ -101,9 +101,11 @@ def test_riding_higher_costs_distance_in_the_bends(tokyo):
 def test_step_halving_on_sampled_races(tokyo):
     """The same check on races drawn from the scenario's [uncertainty] (other forms, other
     choices on the day): the typical race moves by a few milliseconds; the exceptions (about
-    one race in six) are knife edges where two riders ride level at the same speed and a tiny
-    difference decides a discrete choice (who swings out, who passes first, when a wheel is
-    let go)."""
+    half the races since a rider sits off its wheel and swings out only as it is about to touch
+    it, issue 26: where it swings is decided by centimetres, and a rider on a wheel is
+    integrated to a ten times looser tolerance; 10-30 ms in a third of them) are knife edges
+    where two riders ride level at the same speed and a tiny difference decides a discrete
+    choice (who swings out, who passes first, when a wheel is let go)."""
     from keirin_sim.montecarlo import sample_run
 
     moved = []
@@ -112,8 +114,9 @@ def test_step_halving_on_sampled_races(tokyo):
         a = simulate(sc, traces=False)
         b = simulate(sc, traces=False, dt=sc.dt_s / 2)
         moved.append(max(abs(a.finish_times[r] - b.finish_times[r]) for r in sc.names))
-    assert sum(m < 0.005 for m in moved) >= 8
-    assert sorted(moved)[len(moved) // 2] < 0.004
+    assert sum(m < 0.005 for m in moved) >= 4
+    assert sum(m < 0.02 for m in moved) >= 9
+    assert sorted(moved)[len(moved) // 2] < 0.015
 
 
 def test_traces_do_not_change_the_race(tokyo, tokyo_result):
