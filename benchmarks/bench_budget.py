@@ -94,22 +94,22 @@ def main() -> None:
     import keirin_sim.engine.kernel as K
     import keirin_sim.simulation as R
     from keirin_sim.montecarlo import run_batch, sample_run
-    from keirin_sim.montecarlo.jobs import _mc_job, _scenario
-    from keirin_sim.montecarlo.sampling import _apply, _sample
+    from keirin_sim.montecarlo.jobs import mc_job, resolve_scenario
+    from keirin_sim.montecarlo.sampling import apply_inputs, sample_inputs
 
-    sc = _scenario(SCENARIO, None)
-    point = _mc_job(sc, a.races, 1).points[0]
+    sc = resolve_scenario(SCENARIO, None)
+    point = mc_job(sc, a.races, 1).points[0]
     runs = range(a.races)
 
     def draw():
-        return _sample(point.plan, 1, runs)
+        return sample_inputs(point.plan, 1, runs)
 
     X, P = draw()
     rows = X.tolist()
     perms = P.tolist() if P is not None else [None] * a.races
 
     def build():
-        return [_apply(point.base, point.plan, rows[k], perms[k]) for k in runs]
+        return [apply_inputs(point.base, point.plan, rows[k], perms[k]) for k in runs]
 
     scs = build()
 

@@ -60,7 +60,7 @@ def _pyabc(sc, accept: int) -> None:
     import numpy as np
 
     from keirin_sim.montecarlo.runner import mc_point
-    from keirin_sim.questions.reconstruction import _draw, distances
+    from keirin_sim.questions.reconstruction import distances, draw_run
     from keirin_sim.scenario.facts import parse_conditions
 
     logging.getLogger("ABC").setLevel(logging.WARNING)
@@ -71,7 +71,7 @@ def _pyabc(sc, accept: int) -> None:
     facts = parse_conditions(sc, FACTS)
 
     def model(p):
-        row = _draw(pt, 0, int(p["run"]))
+        row = draw_run(pt, 0, int(p["run"]))
         d = distances(pd.DataFrame([row]), facts)
         return {"d": float(d.max()), "run": int(p["run"])}
 

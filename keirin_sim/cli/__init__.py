@@ -41,7 +41,7 @@ from keirin_sim.cli.common import (
     EXIT_USAGE,
     PROG,
     CliError,
-    _Parser,
+    Parser,
     check_output,
     check_riders,
     error_line,
@@ -61,9 +61,9 @@ COMMANDS = (run, batch, analysis, sensitivity, timetrial, validate, reconstruct)
 
 def build_parser() -> argparse.ArgumentParser:
     """The parser with every command of :data:`COMMANDS`."""
-    parser = _Parser(prog=PROG, description="Discrete-event keirin race simulator.")
+    parser = Parser(prog=PROG, description="Discrete-event keirin race simulator.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     sub.required = True
     for module in COMMANDS:
         module.add_commands(sub)

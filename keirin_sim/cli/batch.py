@@ -39,7 +39,7 @@ from keirin_sim.montecarlo import (
     wilson,
 )
 from keirin_sim.montecarlo.executors import TooManyWorkersWarning
-from keirin_sim.montecarlo.jobs import _ineffective, _scenario, _sweep_job
+from keirin_sim.montecarlo.jobs import ineffective_params, resolve_scenario, sweep_job
 from keirin_sim.montecarlo.storage import OUT_FORMATS
 from keirin_sim.scenario.paths import RangeError
 from keirin_sim.scenario.scenario import Scenario, ScenarioError
@@ -141,7 +141,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | No
     executor_args(args)  # --workers and --scheduler checked before any work
     sc = load_or_fail(args.scenario)
     try:
-        sc = _scenario(sc, args.attacker)
+        sc = resolve_scenario(sc, args.attacker)
     except ScenarioError as e:
         raise CliError(str(e).replace(": attacker:", ": --attacker:")) from None
     if args.dt is not None:  # the scenario's own step, so replays and resumes see it too
@@ -151,7 +151,7 @@ def _prepare(args: argparse.Namespace) -> tuple[Scenario, Path | None, Path | No
     return sc, out, plot
 
 
-def _cli_error(e: BatchError | RangeError, command: str) -> CliError:
+def cli_error(e: BatchError | RangeError, command: str) -> CliError:
     """A library error as the command's line: messages that name an option or the library
     (``--param: ...``, ``keirin-sim: seed: ...``) get ``keirin-sim <command>:`` in front;
     those that start with a file name keep it."""
@@ -163,7 +163,7 @@ def _cli_error(e: BatchError | RangeError, command: str) -> CliError:
     return CliError(f"keirin-sim {command}: {msg}")
 
 
-def _note(message: Any, *rest: Any, **kw: Any) -> None:
+def batch_note(message: Any, *rest: Any, **kw: Any) -> None:
     """Show a library warning (such as the workers cap) as the CLI's one-line note."""
     print(f"keirin-sim: note: {message}", file=sys.stderr)
 
@@ -171,7 +171,7 @@ def _note(message: Any, *rest: Any, **kw: Any) -> None:
 def _go(fn: Any, args: argparse.Namespace, *a: Any) -> Batch | int:
     with warnings.catch_warnings():
         warnings.simplefilter("always", TooManyWorkersWarning)
-        warnings.showwarning = _note
+        warnings.showwarning = batch_note
         return _run(fn, args, *a)
 
 
@@ -188,7 +188,7 @@ def _run(fn: Any, args: argparse.Namespace, *a: Any) -> Batch | int:
             attacker=args.attacker,
         )
     except (BatchError, RangeError) as e:
-        raise _cli_error(e, args.command) from None
+        raise cli_error(e, args.command) from None
     except BatchInterrupted as e:
         why = e.reason + (f" ({e.detail})" if e.detail else "")
         where = (
@@ -233,9 +233,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"{sc.source}: --rider: no rider named {rider!r} (riders: {', '.join(sc.names)})"
         )
     try:
-        job = _sweep_job(sc, args.param, 1, 0)
+        job = sweep_job(sc, args.param, 1, 0)
     except (BatchError, RangeError) as e:
-        raise _cli_error(e, args.command) from None
+        raise cli_error(e, args.command) from None
     if plot is not None and rider is None:
         raise CliError(
             f"{sc.source}: --rider: the scenario names no attacker: say whose win "
@@ -245,7 +245,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise CliError(
             f"{args.plot}: --plot: a heatmap shows one or two parameters, got {len(job.params)}"
         )
-    for msg in _ineffective(sc, job.params):
+    for msg in ineffective_params(sc, job.params):
         print(f"keirin-sim: note: {msg}", file=sys.stderr)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", IneffectiveParameterWarning)  # noted just above

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from keirin_sim.montecarlo import BatchError
-from keirin_sim.montecarlo.executors import _import_dask
+from keirin_sim.montecarlo.executors import import_dask
 from keirin_sim.scenario.loading import load_scenario
 from keirin_sim.scenario.scenario import ScenarioError
 
@@ -113,7 +113,7 @@ def split_names(text: str) -> list[str]:
     return [s.strip() for s in text.split(",") if s.strip()]
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse with one-line errors (``keirin-sim run: --dt: ...``) raised as CliError."""
 
     def error(self, message: str) -> NoReturn:
@@ -216,7 +216,7 @@ def executor_args(args: argparse.Namespace) -> dict[str, Any]:
         raise CliError(f"{command}: --scheduler: cannot be combined with --workers")
     if args.scheduler is not None:
         try:
-            _import_dask()
+            import_dask()
         except BatchError as e:
             raise CliError(str(e).replace("keirin-sim:", f"{command}:", 1)) from None
     return {

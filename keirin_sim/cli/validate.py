@@ -8,7 +8,7 @@ import math
 import sys
 import warnings
 
-from keirin_sim.cli.batch import _cli_error, _note
+from keirin_sim.cli.batch import batch_note, cli_error
 from keirin_sim.cli.common import (
     CHART_EXTENSIONS,
     CliError,
@@ -59,7 +59,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     ex = executor_args(args)
     with warnings.catch_warnings():
         warnings.simplefilter("always", TooManyWorkersWarning)
-        warnings.showwarning = _note
+        warnings.showwarning = batch_note
         try:
             card = validate(
                 args.scenarios or None,
@@ -68,7 +68,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 **ex,
             )
         except BatchError as e:
-            raise _cli_error(e, "validate") from None
+            raise cli_error(e, "validate") from None
         except BatchInterrupted as e:
             why = e.reason + (f" ({e.detail})" if e.detail else "")
             print(f"keirin-sim validate: {why}: {e.done} of {e.total} runs done", file=sys.stderr)

@@ -43,13 +43,13 @@ KIND_FIELDS: dict[str, frozenset[str]] = {
 }
 
 
-_SPECIFIC = frozenset().union(*KIND_FIELDS.values())
+SPECIFIC = frozenset().union(*KIND_FIELDS.values())
 
 
 def ignores(kind: str, field: str) -> bool:
     """Whether a tactic of ``kind`` never reads ``field`` (an attack has no launch point, a
     follower no hesitation...)."""
-    return field in _SPECIFIC and field not in KIND_FIELDS.get(kind, _SPECIFIC)
+    return field in SPECIFIC and field not in KIND_FIELDS.get(kind, SPECIFIC)
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from keirin_sim.engine.race import RaceError
-from keirin_sim.montecarlo.jobs import _Point
-from keirin_sim.montecarlo.sampling import _apply, _sample
+from keirin_sim.montecarlo.jobs import Point
+from keirin_sim.montecarlo.sampling import apply_inputs, sample_inputs
 from keirin_sim.simulation import simulate_outcome
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -18,8 +18,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 # --- one chunk of runs -----------------------------------------------------------------------
-def _run_chunk(
-    seed: int, point: _Point, start: int, stop: int, params: tuple[str, ...] = ()
+def run_chunk(
+    seed: int, point: Point, start: int, stop: int, params: tuple[str, ...] = ()
 ) -> dict[str, np.ndarray]:
     """Simulate runs ``start..stop-1`` of ``point``; columns as numpy arrays (see
     :func:`run_batch` for the names)."""
@@ -28,7 +28,7 @@ def _run_chunk(
     n = len(names)
     runs = range(start, stop)
     m = len(runs)
-    X, P, seeds = _sample(plan, seed, runs)
+    X, P, seeds = sample_inputs(plan, seed, runs)
     winner = np.empty(m, dtype=object)
     c_m = np.full(m, np.nan)
     c_t = np.full(m, np.nan)
@@ -51,7 +51,7 @@ def _run_chunk(
     ident = list(range(n))
     for k in range(m):
         perm = perms[k] if perms is not None else None
-        sc = _apply(base, plan, rows[k], perm, seeds[k])
+        sc = apply_inputs(base, plan, rows[k], perm, seeds[k])
         try:
             out = simulate_outcome(sc)
         except RaceError as e:

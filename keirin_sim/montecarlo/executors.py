@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from keirin_sim.montecarlo.chunk import _run_chunk
+from keirin_sim.montecarlo.chunk import run_chunk
 from keirin_sim.montecarlo.errors import BatchError
-from keirin_sim.montecarlo.jobs import _Point
+from keirin_sim.montecarlo.jobs import Point
 from keirin_sim.simulation import simulate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 # --- executors -------------------------------------------------------------------------------
-def _worker_init() -> None:
+def worker_init() -> None:
     """Pool workers: Ctrl-C is for the parent (which stops them); exit if the parent dies.
     The objects inherited from the parent are frozen out of the cyclic garbage collector and
     it runs less often: a race leaves no cycles behind (``Race._release``), and collecting
@@ -44,7 +44,7 @@ def _worker_init() -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _mp_context() -> Any:
+def process_context() -> Any:
     import multiprocessing as mp
 
     methods = mp.get_all_start_methods()
@@ -57,44 +57,44 @@ def _mp_context() -> Any:
     return mp.get_context("spawn")
 
 
-Task = tuple[_Point, int, int]
+Task = tuple[Point, int, int]
 
 
 def _noop() -> None:
     return None
 
 
-class _Serial:
+class SerialExecutor:
     slots = 1
 
     def __init__(self, seed: int, params: tuple[str, ...]):
         self.seed, self.params = seed, params
 
-    def __enter__(self) -> _Serial:
+    def __enter__(self) -> SerialExecutor:
         return self
 
     def __exit__(self, *exc: Any) -> None:
         return None
 
-    def start(self, point: _Point) -> None:
+    def start(self, point: Point) -> None:
         return None
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict[str, np.ndarray]]]:
         for t in tasks:
-            yield t, _run_chunk(self.seed, t[0], t[1], t[2], self.params)
+            yield t, run_chunk(self.seed, t[0], t[1], t[2], self.params)
 
 
-class _Pool:
+class PoolExecutor:
     """A local process pool with a bounded number of chunks in flight."""
 
     def __init__(self, seed: int, params: tuple[str, ...], workers: int):
         self.seed, self.params, self.slots = seed, params, workers
 
-    def __enter__(self) -> _Pool:
+    def __enter__(self) -> PoolExecutor:
         from concurrent.futures import ProcessPoolExecutor
 
         self.ex = ProcessPoolExecutor(
-            max_workers=self.slots, mp_context=_mp_context(), initializer=_worker_init
+            max_workers=self.slots, mp_context=process_context(), initializer=worker_init
         )
         return self
 
@@ -110,7 +110,7 @@ class _Pool:
         for p in procs:
             p.join(timeout=5)
 
-    def start(self, point: _Point) -> None:
+    def start(self, point: Point) -> None:
         """Load the compiled kernel here once (forked workers inherit it), then start the
         workers."""
         try:
@@ -130,7 +130,7 @@ class _Pool:
                 t = next(it, None)
                 if t is None:
                     return
-                f = self.ex.submit(_run_chunk, self.seed, t[0], t[1], t[2], self.params)
+                f = self.ex.submit(run_chunk, self.seed, t[0], t[1], t[2], self.params)
                 pending[f] = t
 
         fill()
@@ -142,14 +142,14 @@ class _Pool:
             fill()
 
 
-class _Dask:
+class DaskExecutor:
     """A Dask distributed cluster: ``scheduler`` is an address or a ``Client``."""
 
     def __init__(self, seed: int, params: tuple[str, ...], scheduler: Any):
         self.seed, self.params, self.scheduler = seed, params, scheduler
 
-    def __enter__(self) -> _Dask:
-        distributed = _import_dask()
+    def __enter__(self) -> DaskExecutor:
+        distributed = import_dask()
         if isinstance(self.scheduler, distributed.Client):
             self.client, self.own = self.scheduler, False
         else:
@@ -164,7 +164,7 @@ class _Dask:
         self.futures: list[Any] = []
         return self
 
-    def start(self, point: _Point) -> None:
+    def start(self, point: Point) -> None:
         return None
 
     def __exit__(self, et: Any, ev: Any, tb: Any) -> None:
@@ -176,7 +176,7 @@ class _Dask:
                 self.client.close()
 
     def run(self, tasks: Iterable[Task]) -> Iterator[tuple[Task, dict[str, np.ndarray]]]:
-        distributed = _import_dask()
+        distributed = import_dask()
         it = iter(tasks)
         remote: dict[int, Any] = {}
         key: dict[Any, Task] = {}
@@ -186,7 +186,7 @@ class _Dask:
             if pt.index not in remote:
                 remote[pt.index] = self.client.scatter(pt, broadcast=True, hash=False)
             f = self.client.submit(
-                _run_chunk, self.seed, remote[pt.index], t[1], t[2], self.params, pure=False
+                run_chunk, self.seed, remote[pt.index], t[1], t[2], self.params, pure=False
             )
             key[f] = t
             self.futures.append(f)
@@ -205,7 +205,7 @@ class _Dask:
             yield t, cols
 
 
-def _import_dask() -> Any:
+def import_dask() -> Any:
     try:
         import dask.distributed as distributed
     except ImportError:
@@ -228,7 +228,7 @@ def cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _workers(workers: int | None) -> int:
+def worker_count(workers: int | None) -> int:
     if workers is None:
         return cores()
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:

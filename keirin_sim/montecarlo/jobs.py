@@ -18,7 +18,13 @@ from keirin_sim.montecarlo.errors import BatchError
 from keirin_sim.scenario.loading import load_scenario
 from keirin_sim.scenario.paths import parse_grid
 from keirin_sim.scenario.scenario import TACTIC_BOUNDS, Scenario, ScenarioError
-from keirin_sim.scenario.uncertainty import _build_plan, _err, _Plan, _targets, parse_uncertainty
+from keirin_sim.scenario.uncertainty import (
+    SamplingPlan,
+    build_plan,
+    param_targets,
+    parse_uncertainty,
+    uncertainty_error,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -29,7 +35,7 @@ class IneffectiveParameterWarning(UserWarning):
     reads it (a launch point for a rider whose tactic is an attack...)."""
 
 
-def _ineffective(sc: Scenario, paths: Sequence[str]) -> list[str]:
+def ineffective_params(sc: Scenario, paths: Sequence[str]) -> list[str]:
     """What is wrong with each swept tactic field that no rider it applies to reads."""
     out = []
     for path in paths:
@@ -52,24 +58,24 @@ def _ineffective(sc: Scenario, paths: Sequence[str]) -> list[str]:
 
 # --- jobs: what to run -----------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Point:
+class Point:
     """One grid point (a plain batch has one): its scenario and sampling plan."""
 
     index: int
     base: Scenario
-    plan: _Plan
+    plan: SamplingPlan
     values: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
-class _Job:
+class Job:
     kind: str  # "mc" or "sweep"
     seed: int
     runs: int  # per point
     names: tuple[str, ...]
     attacker: str | None
     params: tuple[str, ...]
-    points: tuple[_Point, ...]
+    points: tuple[Point, ...]
     scenario_name: str
 
     @property
@@ -85,7 +91,7 @@ class _Job:
         return self.points[0].plan.lot
 
 
-def _check_seed(seed: Any) -> int:
+def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise BatchError(f"keirin-sim: seed: must be a non-negative integer, got {seed!r}")
     return int(seed)
@@ -99,7 +105,7 @@ def _check_seed(seed: Any) -> int:
 MAX_RUNS = 100_000_000
 
 
-def _check_runs(runs: Any) -> int:
+def check_runs(runs: Any) -> int:
     if isinstance(runs, bool) or not isinstance(runs, (int, np.integer)) or runs < 1:
         raise BatchError(f"keirin-sim: runs: must be a positive integer, got {runs!r}")
     if runs > MAX_RUNS:
@@ -115,18 +121,20 @@ def _too_many(total: int, what: str = "runs") -> str:
     )
 
 
-def _check_total(job: _Job) -> None:
+def check_total(job: Job) -> None:
     """Refuse a sweep whose grid times ``runs`` is over :data:`MAX_RUNS`."""
     if job.total > MAX_RUNS:
         raise BatchError(_too_many(job.total, f"runs x {len(job.points)} grid points"))
 
 
-def _scenario(scenario: Scenario | str | os.PathLike[str] | None, attacker: str | None) -> Scenario:
+def resolve_scenario(
+    scenario: Scenario | str | os.PathLike[str] | None, attacker: str | None
+) -> Scenario:
     """The scenario, loaded if a path; ``attacker`` is checked but not applied: it only
     chooses whose catch is followed (:func:`_followed`), never who ``field`` means."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if attacker is not None and attacker not in sc.names:
-        raise _err(
+        raise uncertainty_error(
             sc.source,
             "attacker",
             f"no rider named {attacker!r} (riders: {', '.join(sc.names)})",
@@ -148,14 +156,14 @@ def _overridden(sc: Scenario, path: str) -> set[tuple[int, str]]:
         return set()
     if head == "":
         return {(-1, fld)}
-    return {(i, fld) for i in _targets(sc, head)}
+    return {(i, fld) for i in param_targets(sc, head)}
 
 
-def _mc_job(sc: Scenario, runs: int, seed: int, attacker: str | None = None) -> _Job:
-    plan = _build_plan(sc, parse_uncertainty(sc, check=False))
+def mc_job(sc: Scenario, runs: int, seed: int, attacker: str | None = None) -> Job:
+    plan = build_plan(sc, parse_uncertainty(sc, check=False))
     base = _followed(sc, attacker)
-    return _Job(
-        "mc", seed, runs, tuple(sc.names), base.attacker, (), (_Point(0, base, plan),), sc.name
+    return Job(
+        "mc", seed, runs, tuple(sc.names), base.attacker, (), (Point(0, base, plan),), sc.name
     )
 
 
@@ -168,7 +176,9 @@ def _sweep_params(sc: Scenario, params: Any) -> list[tuple[str, list[Any]]]:
                 "START:STOP:STEP or a [sweep] section"
             )
         if not isinstance(raw, Mapping):
-            raise _err(sc.source, "sweep", 'must be a table of "name.field" = "a:b:step"')
+            raise uncertainty_error(
+                sc.source, "sweep", 'must be a table of "name.field" = "a:b:step"'
+            )
         out = []
         for k, v in raw.items():
             try:
@@ -183,9 +193,7 @@ def _sweep_params(sc: Scenario, params: Any) -> list[tuple[str, list[Any]]]:
     return [parse_grid(p) for p in params]
 
 
-def _sweep_job(
-    sc: Scenario, params: Any, runs: int, seed: int, attacker: str | None = None
-) -> _Job:
+def sweep_job(sc: Scenario, params: Any, runs: int, seed: int, attacker: str | None = None) -> Job:
     grid = _sweep_params(sc, params)
     paths = [p for p, _ in grid]
     if len(set(paths)) < len(paths):
@@ -205,15 +213,13 @@ def _sweep_job(
         s = sc
         for path, v in zip(paths, combo, strict=True):
             s = s.set_param(path, v)
-        plan = _build_plan(s, unc, frozenset(overridden))
-        points.append(_Point(k, _followed(s, attacker), plan, tuple(combo)))
+        plan = build_plan(s, unc, frozenset(overridden))
+        points.append(Point(k, _followed(s, attacker), plan, tuple(combo)))
     followed = _followed(sc, attacker).attacker
-    return _Job(
-        "sweep", seed, runs, tuple(sc.names), followed, tuple(paths), tuple(points), sc.name
-    )
+    return Job("sweep", seed, runs, tuple(sc.names), followed, tuple(paths), tuple(points), sc.name)
 
 
-def _track_info(sc: Scenario) -> dict[str, float]:
+def track_info(sc: Scenario) -> dict[str, float]:
     return {
         "race_m": float(sc.race_m),
         "lap_m": float(sc.track.lap_m),

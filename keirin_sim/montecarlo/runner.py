@@ -19,30 +19,36 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from keirin_sim.montecarlo.errors import BatchError, BatchInterrupted
-from keirin_sim.montecarlo.executors import Task, _Dask, _Pool, _Serial, _workers
+from keirin_sim.montecarlo.executors import (
+    DaskExecutor,
+    PoolExecutor,
+    SerialExecutor,
+    Task,
+    worker_count,
+)
 from keirin_sim.montecarlo.jobs import (
     IneffectiveParameterWarning,
-    _check_runs,
-    _check_seed,
-    _check_total,
-    _ineffective,
-    _Job,
-    _mc_job,
-    _Point,
-    _scenario,
-    _sweep_job,
+    Job,
+    Point,
+    check_runs,
+    check_seed,
+    check_total,
+    ineffective_params,
+    mc_job,
+    resolve_scenario,
+    sweep_job,
 )
-from keirin_sim.montecarlo.sampling import _apply, _sample
-from keirin_sim.montecarlo.schema import _cols, _schema, _table, tidy_rows
+from keirin_sim.montecarlo.sampling import apply_inputs, sample_inputs
+from keirin_sim.montecarlo.schema import row_columns, rows_schema, rows_table, tidy_rows
 from keirin_sim.montecarlo.storage import (
     BatchLock,
-    _check_out,
-    _fingerprint,
-    _Parts,
+    ChunkParts,
     batch_metadata,
+    check_out_path,
+    job_fingerprint,
     load_runs,
 )
-from keirin_sim.montecarlo.summary import Summary, _Acc
+from keirin_sim.montecarlo.summary import Accumulator, Summary
 from keirin_sim.scenario.scenario import Scenario
 from keirin_sim.simulation import simulate
 
@@ -95,7 +101,7 @@ class _WriteFailed(Exception):
     """A chunk file could not be written (its OSError is the argument)."""
 
 
-def _consolidate(parts: _Parts, schema: Any, fmt: str, done: int, complete: bool) -> None:
+def _consolidate(parts: ChunkParts, schema: Any, fmt: str, done: int, complete: bool) -> None:
     """Join the chunks into ``out``; its metadata says whether the batch is complete and
     how many runs it holds (``complete``, ``runs_done`` beside ``runs``), and the batch's
     fingerprint (so that ``--resume`` can tell a finished batch)."""
@@ -115,7 +121,7 @@ class _Terminated(BaseException):
     """SIGTERM, raised in the main thread while a batch runs."""
 
 
-def _chunk_size(job: _Job, slots: int, chunk_size: int | None) -> int:
+def _chunk_size(job: Job, slots: int, chunk_size: int | None) -> int:
     if chunk_size is not None:
         if isinstance(chunk_size, bool) or not isinstance(chunk_size, int) or chunk_size < 1:
             raise BatchError(
@@ -138,7 +144,7 @@ def _finished(path: Path, fingerprint: str) -> bool:
     return meta.get("fingerprint") == fingerprint and meta.get("complete") is True
 
 
-def _read_chunk(parts: _Parts, key: tuple[int, int], job: _Job, size: int) -> pa.Table:
+def _read_chunk(parts: ChunkParts, key: tuple[int, int], job: Job, size: int) -> pa.Table:
     """A finished chunk of an unfinished batch, checked: one line naming a damaged file (cut
     short by a full disk, a copy, a hand) and how to race its runs again."""
     import pyarrow as pa
@@ -168,7 +174,7 @@ def _read_chunk(parts: _Parts, key: tuple[int, int], job: _Job, size: int) -> pa
     return table
 
 
-def _tasks(job: _Job, size: int, done: set[tuple[int, int]]) -> Iterator[Task]:
+def _tasks(job: Job, size: int, done: set[tuple[int, int]]) -> Iterator[Task]:
     """The chunks still to run, generated as the executor asks for them (a few in flight):
     memory does not grow with ``runs``."""
     for pt in job.points:
@@ -178,7 +184,7 @@ def _tasks(job: _Job, size: int, done: set[tuple[int, int]]) -> Iterator[Task]:
 
 
 def _execute(
-    job: _Job,
+    job: Job,
     *,
     workers: int | None,
     scheduler: Any,
@@ -188,26 +194,30 @@ def _execute(
     chunk_size: int | None,
 ) -> Batch:
     t0 = time.perf_counter()
-    _check_total(job)
-    path, fmt = _check_out(out)
+    check_total(job)
+    path, fmt = check_out_path(out)
     if resume and path is None:
         raise BatchError("keirin-sim: resume: needs an output file (out) to complete")
     if scheduler is not None and workers is not None:
         raise BatchError("keirin-sim: scheduler: cannot be combined with workers")
     if scheduler is not None:
-        runner: Any = _Dask(job.seed, job.params, scheduler)
+        runner: Any = DaskExecutor(job.seed, job.params, scheduler)
     else:
-        w = _workers(workers)
-        runner = _Serial(job.seed, job.params) if w == 1 else _Pool(job.seed, job.params, w)
-    schema = _schema(job)
-    acc = _Acc(job.names, job.attacker, len(job.points))
+        w = worker_count(workers)
+        runner = (
+            SerialExecutor(job.seed, job.params)
+            if w == 1
+            else PoolExecutor(job.seed, job.params, w)
+        )
+    schema = rows_schema(job)
+    acc = Accumulator(job.names, job.attacker, len(job.points))
     parts = None
     tables: dict[tuple[int, int], pa.Table] = {}
     done_keys: set[tuple[int, int]] = set()
     # the .parts folder records what the rows' metadata does, and the fingerprint
     meta: dict[str, Any] = {
         **json.loads(schema.metadata[b"keirin_sim"]),
-        "fingerprint": _fingerprint(job),
+        "fingerprint": job_fingerprint(job),
     }
     show = sys.stderr.isatty() if progress is None else bool(progress)
     bar = None
@@ -224,7 +234,7 @@ def _execute(
         with lock, runner:
             size = chunk_size
             if path is not None:
-                parts = _Parts(path, {**meta, "chunk_size": None})
+                parts = ChunkParts(path, {**meta, "chunk_size": None})
                 if resume and not parts.dir.exists() and _finished(path, meta["fingerprint"]):
                     raise BatchError(
                         f"{path}: --resume: this batch is already complete ({job.total} runs): "
@@ -244,7 +254,7 @@ def _execute(
                     parts.open(resume)
                 for key in parts.done():
                     done_keys.add(key)
-                    acc.add(_cols(_read_chunk(parts, key, job, size)))
+                    acc.add(row_columns(_read_chunk(parts, key, job, size)))
                 resumed = int(acc.runs.sum())
             else:
                 size = _chunk_size(job, runner.slots, chunk_size)
@@ -252,12 +262,12 @@ def _execute(
             if main:
                 signal.signal(signal.SIGTERM, on_term)
             if show:
-                bar = _progress_bar(job.total, int(acc.runs.sum()))
+                bar = progress_bar(job.total, int(acc.runs.sum()))
             if len(done_keys) < sum(math.ceil(job.runs / size) for _ in job.points):
                 runner.start(job.points[0])
             for t, cols in runner.run(tasks):
                 key = (t[0].index, t[1])
-                table = _table(schema, cols)
+                table = rows_table(schema, cols)
                 if parts is not None:
                     try:
                         parts.write(key, table)
@@ -312,7 +322,7 @@ def _execute(
     return Batch(summary, None, frame)
 
 
-def _progress_bar(total: int, initial: int) -> Any:
+def progress_bar(total: int, initial: int) -> Any:
     from tqdm import tqdm
 
     class Bar(tqdm):
@@ -363,8 +373,8 @@ def run_batch(
     Raises :class:`~keirin_sim.scenario.ScenarioError` or :class:`BatchError` (bad input, one
     line) and :class:`BatchInterrupted` (Ctrl-C, SIGTERM, a dead worker: finished chunks kept).
     """
-    sc = _scenario(scenario, attacker)
-    job = _mc_job(sc, _check_runs(runs), _check_seed(seed), attacker)
+    sc = resolve_scenario(scenario, attacker)
+    job = mc_job(sc, check_runs(runs), check_seed(seed), attacker)
     return _execute(
         job,
         workers=workers,
@@ -398,9 +408,9 @@ def sweep(
 
     Rows: ``point``, one column per swept parameter (named by its path), then the columns of
     :func:`run_batch`.  ``summary.to_dataframe()`` gives the win probability per point."""
-    sc = _scenario(scenario, attacker)
-    job = _sweep_job(sc, params, _check_runs(runs), _check_seed(seed), attacker)
-    for msg in _ineffective(sc, job.params):
+    sc = resolve_scenario(scenario, attacker)
+    job = sweep_job(sc, params, check_runs(runs), check_seed(seed), attacker)
+    for msg in ineffective_params(sc, job.params):
         warnings.warn(msg, IneffectiveParameterWarning, stacklevel=2)
     return _execute(
         job,
@@ -415,10 +425,10 @@ def sweep(
 
 def _point_for(
     sc: Scenario, params: Mapping[str, Any] | None, attacker: str | None = None
-) -> tuple[_Point, tuple[str, ...]]:
+) -> tuple[Point, tuple[str, ...]]:
     if not params:
-        return _mc_job(sc, 1, 0, attacker).points[0], ()
-    job = _sweep_job(sc, {k: [v] for k, v in params.items()}, 1, 0, attacker)
+        return mc_job(sc, 1, 0, attacker).points[0], ()
+    job = sweep_job(sc, {k: [v] for k, v in params.items()}, 1, 0, attacker)
     return job.points[0], job.params
 
 
@@ -433,8 +443,8 @@ def sample_run(
     """The scenario of run ``run_index`` of a batch with ``seed``: sampled inputs applied and
     riders in their drawn start order.  ``params``: a sweep point's values
     (``{"Jason Kenny.launch_m_to_go": 300}``)."""
-    sc = _scenario(scenario, attacker)
-    seed, run_index = _check_seed(seed), int(run_index)
+    sc = resolve_scenario(scenario, attacker)
+    seed, run_index = check_seed(seed), int(run_index)
     if run_index < 0:
         raise BatchError(
             f"keirin-sim: run_index: must be a non-negative integer, got {run_index!r}"
@@ -443,18 +453,18 @@ def sample_run(
     return drawn_scenario(pt, seed, run_index)
 
 
-def mc_point(scenario: Scenario) -> _Point:
+def mc_point(scenario: Scenario) -> Point:
     """The Monte Carlo's sampling point of ``scenario`` (its plan, resolved once), for
     :func:`drawn_scenario`."""
     return _point_for(scenario, None)[0]
 
 
-def drawn_scenario(point: _Point, seed: int, run_index: int) -> Scenario:
+def drawn_scenario(point: Point, seed: int, run_index: int) -> Scenario:
     """The scenario of run ``run_index`` with ``seed`` at ``point`` (see :func:`sample_run`),
     without resolving the sampling plan again: per-run work of the bands."""
-    X, P, seeds = _sample(point.plan, seed, [run_index])
+    X, P, seeds = sample_inputs(point.plan, seed, [run_index])
     perm = P[0].tolist() if P is not None else None
-    return _apply(point.base, point.plan, X[0].tolist(), perm, seeds[0])
+    return apply_inputs(point.base, point.plan, X[0].tolist(), perm, seeds[0])
 
 
 def replay_run(

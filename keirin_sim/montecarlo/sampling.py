@@ -18,7 +18,7 @@ import numpy as np
 
 from keirin_sim.calibration import form_changes
 from keirin_sim.scenario.scenario import Scenario
-from keirin_sim.scenario.uncertainty import _Plan
+from keirin_sim.scenario.uncertainty import SamplingPlan
 
 if TYPE_CHECKING:  # pragma: no cover
     pass
@@ -32,8 +32,8 @@ def run_stream(seed: int, run_index: int) -> np.random.Generator:
     )
 
 
-def _sample(
-    plan: _Plan, seed: int, runs: Sequence[int]
+def sample_inputs(
+    plan: SamplingPlan, seed: int, runs: Sequence[int]
 ) -> tuple[np.ndarray, np.ndarray | None, list[int]]:
     """Inputs of ``runs``: values (runs x columns), start orders (runs x riders, scenario
     indices by start position) or None, and each race's own seed (``Scenario.seed``: the
@@ -87,7 +87,7 @@ def _sample(
     return X, P, seeds
 
 
-def _redraw(plan: _Plan, col: int, g: np.random.Generator) -> float:
+def _redraw(plan: SamplingPlan, col: int, g: np.random.Generator) -> float:
     """One new value of column ``col`` from its own (truncated) distribution."""
     lo, hi = plan.lo[col], plan.hi[col]
     pos = np.flatnonzero(plan.nc == col)
@@ -124,8 +124,12 @@ def _replace(obj: Any, changes: dict[str, Any]) -> Any:
     return new
 
 
-def _apply(
-    base: Scenario, plan: _Plan, row: Sequence[float], perm: Sequence[int] | None, seed: int = 0
+def apply_inputs(
+    base: Scenario,
+    plan: SamplingPlan,
+    row: Sequence[float],
+    perm: Sequence[int] | None,
+    seed: int = 0,
 ):
     riders = list(base.riders)
     for i, rf, tf in plan.apply:

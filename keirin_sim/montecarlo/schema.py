@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from keirin_sim.montecarlo.jobs import _Job, _track_info
+from keirin_sim.montecarlo.jobs import Job, track_info
 from keirin_sim.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,10 +17,10 @@ if TYPE_CHECKING:  # pragma: no cover
     import pyarrow as pa
 
 
-_FORMAT_VERSION = 2
+FORMAT_VERSION = 2
 
 
-def _schema(job: _Job) -> pa.Schema:
+def rows_schema(job: Job) -> pa.Schema:
     import pyarrow as pa
 
     f: list[tuple[str, Any]] = []
@@ -58,7 +58,7 @@ def _schema(job: _Job) -> pa.Schema:
     meta = {
         "keirin_sim": json.dumps(
             {
-                "format": _FORMAT_VERSION,
+                "format": FORMAT_VERSION,
                 "kind": job.kind,
                 "scenario": job.scenario_name,
                 "seed": job.seed,
@@ -70,7 +70,7 @@ def _schema(job: _Job) -> pa.Schema:
                 "dt_s": float(job.points[0].base.dt_s),
                 "version": __version__,
                 "scenario_file": job.points[0].base.source,
-                **_track_info(job.points[0].base),
+                **track_info(job.points[0].base),
             }
         )
     }
@@ -110,7 +110,7 @@ def _bits(mask: np.ndarray) -> pa.Buffer:
     return pa.py_buffer(np.packbits(mask, bitorder="little"))
 
 
-def _table(schema: pa.Schema, cols: Mapping[str, np.ndarray]) -> pa.Table:
+def rows_table(schema: pa.Schema, cols: Mapping[str, np.ndarray]) -> pa.Table:
     import pyarrow as pa
 
     m = len(cols["run"])
@@ -122,7 +122,7 @@ def _table(schema: pa.Schema, cols: Mapping[str, np.ndarray]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def _cols(table: pa.Table) -> dict[str, np.ndarray]:
+def row_columns(table: pa.Table) -> dict[str, np.ndarray]:
     out = {}
     for name in table.column_names:
         c = table.column(name)

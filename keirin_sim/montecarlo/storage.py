@@ -24,14 +24,14 @@ from typing import TYPE_CHECKING, Any
 
 from keirin_sim.files import write_text_atomically
 from keirin_sim.montecarlo.errors import BatchError
-from keirin_sim.montecarlo.schema import _FORMAT_VERSION
+from keirin_sim.montecarlo.schema import FORMAT_VERSION
 from keirin_sim.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     import pyarrow as pa
 
-    from keirin_sim.montecarlo.jobs import _Job
+    from keirin_sim.montecarlo.jobs import Job
 
 #: Output formats by extension.
 OUT_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv"}
@@ -47,7 +47,7 @@ def parts_dir(out: str | os.PathLike[str]) -> Path:
     return p.with_name(p.name + ".parts")
 
 
-class _Parts:
+class ChunkParts:
     """``<out>.parts/``: ``meta.json`` (what the batch is) and one Parquet file per finished
     chunk, each written to a temporary name, flushed and renamed (so it is complete or absent,
     whatever kills the process)."""
@@ -295,7 +295,7 @@ def load_runs(path: str | os.PathLike[str], *, incomplete: str = "warn") -> pd.D
     return df
 
 
-def _fingerprint(job: _Job) -> str:
+def job_fingerprint(job: Job) -> str:
     # another engine gives other rows: never resume across versions
     h = hashlib.sha256()
     for part in (
@@ -304,7 +304,7 @@ def _fingerprint(job: _Job) -> str:
         job.runs,
         job.attacker,
         job.params,
-        _FORMAT_VERSION,
+        FORMAT_VERSION,
         __version__,
     ):
         h.update(repr(part).encode())
@@ -320,7 +320,7 @@ def _fingerprint(job: _Job) -> str:
     return h.hexdigest()
 
 
-def _check_out(out: str | os.PathLike[str] | None) -> tuple[Path | None, str | None]:
+def check_out_path(out: str | os.PathLike[str] | None) -> tuple[Path | None, str | None]:
     if out is None:
         return None, None
     p = Path(out)

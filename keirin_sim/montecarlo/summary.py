@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from keirin_sim.montecarlo.jobs import _Job, _track_info
+from keirin_sim.montecarlo.jobs import Job, track_info
 from keirin_sim.results.story import WINNING_MOVES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,7 +33,7 @@ def wilson(k: int, n: int, z: float = Z95) -> tuple[float, float]:
     return (0.0 if k <= 0 else max(0.0, c - h), 1.0 if k >= n else min(1.0, c + h))
 
 
-class _Acc:
+class Accumulator:
     """Streaming accumulators: counts per grid point and rider, positions, catch points and
     winning margins (float32, a few MB for a million runs)."""
 
@@ -106,7 +106,7 @@ class _Acc:
             for e in np.asarray(cols["error"], dtype=object)[~ok][:5]:
                 self.errors.append(str(e))
 
-    def summary(self, job: _Job | None = None, seed: int | None = None) -> Summary:
+    def summary(self, job: Job | None = None, seed: int | None = None) -> Summary:
         ok = int(self.ok.sum())
         wins = self.wins.sum(axis=0)
         names = self.names
@@ -145,7 +145,7 @@ class _Acc:
             grid=grid,
             errors=list(self.errors),
             dt_s=float(job.points[0].base.dt_s) if job else None,
-            **(_track_info(job.points[0].base) if job else {}),
+            **(track_info(job.points[0].base) if job else {}),
             start_wins=[int(x) for x in self.start_wins],
             move_counts=dict(self.moves),
             told=self.told,
@@ -386,7 +386,7 @@ def summarize(df: pd.DataFrame, attacker: str | None = None, seed: int | None = 
         raise ValueError("no pos.<rider> columns: not rows of a keirin-sim batch")
     attacker = attacker if attacker is not None else df.attrs.get("attacker")
     seed = seed if seed is not None else df.attrs.get("seed")
-    acc = _Acc(names, attacker)
+    acc = Accumulator(names, attacker)
     cols = {c: df[c].to_numpy() for c in df.columns if c != "point"}
     for c in ("caught_by", "winning_move", "bell_leader"):
         if c in cols:

@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from keirin_sim.montecarlo.errors import BatchError
-from keirin_sim.montecarlo.executors import _import_dask, _mp_context, _worker_init, _workers
-from keirin_sim.montecarlo.runner import _progress_bar
+from keirin_sim.montecarlo.executors import import_dask, process_context, worker_count, worker_init
+from keirin_sim.montecarlo.runner import progress_bar
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -46,8 +46,8 @@ def map_tasks(
         raise BatchError("keirin-sim: scheduler: cannot be combined with workers")
     if progress is None:
         progress = sys.stderr.isatty()
-    n_workers = 1 if scheduler is not None else _workers(workers)
-    bar = _progress_bar(len(items), 0) if progress else None
+    n_workers = 1 if scheduler is not None else worker_count(workers)
+    bar = progress_bar(len(items), 0) if progress else None
     if bar is not None:
         bar.unit = unit
     try:
@@ -64,7 +64,7 @@ def map_tasks(
         chunks = [items[k : k + size] for k in range(0, len(items), size)]
         results: list[list[R] | None] = [None] * len(chunks)
         if scheduler is not None:
-            distributed = _import_dask()
+            distributed = import_dask()
             own = not isinstance(scheduler, distributed.Client)
             try:
                 client = distributed.Client(scheduler, timeout="10s") if own else scheduler
@@ -85,7 +85,7 @@ def map_tasks(
             from concurrent.futures import ProcessPoolExecutor, as_completed
 
             with ProcessPoolExecutor(
-                max_workers=n_workers, mp_context=_mp_context(), initializer=_worker_init
+                max_workers=n_workers, mp_context=process_context(), initializer=worker_init
             ) as ex:
                 futs = {ex.submit(_chunk, fn, c): k for k, c in enumerate(chunks)}
                 for f in as_completed(futs):

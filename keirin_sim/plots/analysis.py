@@ -18,8 +18,8 @@ from keirin_sim.plots.style import (
     PALETTE,
     REFERENCE_COLOR,
     KeirinFigure,
-    _m_to_go_marks,
     lap_axis,
+    m_to_go_marks,
     new_figure,
     rider_colors,
     style_axes,
@@ -93,7 +93,7 @@ def catch_chart(
             "not caught", (1.0, row_y), xycoords=("axes fraction", "data"), xytext=(2, 0),
             textcoords="offset points", ha="left", va="center", fontsize=8, color="#555555",
         )  # fmt: skip
-    _m_to_go_marks(ax, analysis.race_m, analysis.lap_m, analysis.pull_off_m_to_go, "y", finish=True)
+    m_to_go_marks(ax, analysis.race_m, analysis.lap_m, analysis.pull_off_m_to_go, "y", finish=True)
     # The two hesitations that matter, labelled along the top: the left one's label to the
     # left of its line, the right one's to the right, so neither label crosses the other line
     # (nor the other label) however close they are.
@@ -254,7 +254,7 @@ def _draw_attack_sweep(ax_pos: Axes, ax_m: Axes, sweep: AttackPointSweep) -> Non
     n = max(int(pos.max()), 2)
     ax_pos.set_ylim(n + 0.5, 0.5)
     ax_pos.set_yticks(range(1, n + 1))
-    _m_to_go_marks(ax_pos, sweep.race_m, sweep.lap_m, sweep.pull_off_m_to_go, "x")
+    m_to_go_marks(ax_pos, sweep.race_m, sweep.lap_m, sweep.pull_off_m_to_go, "x")
     style_axes(
         ax_pos,
         title=f"{sweep.rider}: finish against the launch point (all out from there)",

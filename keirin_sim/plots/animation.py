@@ -44,12 +44,12 @@ from keirin_sim.plots.animation_state import (
     HOLD_S,
     FrameState,
     RaceView,
-    _format,
-    _positive,
-    _track_and_lane,
+    check_positive,
     end_time,
+    file_format,
     frame_state,
     frame_times,
+    track_and_lane,
 )
 from keirin_sim.plots.style import FORMATS, PALETTE
 
@@ -94,10 +94,10 @@ def mp4_available() -> bool:
 def _drawing(
     result: Result, speed: float, fps: float, scenario: Scenario | None, dpi: float
 ) -> tuple[RaceFigure, np.ndarray]:
-    speed = _positive(speed, "speed")
-    fps = _positive(fps, "fps")
+    speed = check_positive(speed, "speed")
+    fps = check_positive(fps, "fps")
     times = frame_times(result, speed, fps)
-    track, lane = _track_and_lane(result, scenario)
+    track, lane = track_and_lane(result, scenario)
     return RaceFigure(RaceView(result, track, lane), dpi, CAPTION_S * speed), times
 
 
@@ -250,9 +250,9 @@ def animate(
     needs its traces.  ``ValueError`` for an unknown extension, a speed or fps not above 0, or
     an MP4 without ffmpeg; the file appears complete or not at all."""
     p = Path(path)
-    fmt = _format(p)
-    speed = _positive(speed, "speed")
-    fps = _positive(DEFAULT_FPS[fmt] if fps is None else fps, "fps")
+    fmt = file_format(p)
+    speed = check_positive(speed, "speed")
+    fps = check_positive(DEFAULT_FPS[fmt] if fps is None else fps, "fps")
     ffmpeg = _ffmpeg_path() if fmt == "mp4" else None
     if fmt == "mp4" and ffmpeg is None:
         raise ValueError(MP4_UNAVAILABLE)
@@ -308,7 +308,7 @@ def still_frame(
     fmt = FORMATS.get(Path(path).suffix.lower())
     if fmt is None:
         raise ValueError(f"cannot write {Path(path).suffix!r}: use {', '.join(FORMATS)}")
-    track, lane = _track_and_lane(result, scenario)
+    track, lane = track_and_lane(result, scenario)
     drawing = RaceFigure(RaceView(result, track, lane), dpi, CAPTION_S)
     drawing.update(t)
     return write_atomically(path, lambda tmp: drawing.fig.savefig(tmp, format=fmt, dpi=dpi))

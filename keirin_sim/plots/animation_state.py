@@ -73,7 +73,7 @@ class FrameState:
     captions: list[str]
 
 
-def _format(path: str | Path) -> str:
+def file_format(path: str | Path) -> str:
     p = Path(path)
     fmt = ANIMATION_FORMATS.get(p.suffix.lower())
     if fmt is None:
@@ -82,7 +82,7 @@ def _format(path: str | Path) -> str:
     return fmt
 
 
-def _positive(value: float, what: str) -> float:
+def check_positive(value: float, what: str) -> float:
     v = float(value)
     if not (math.isfinite(v) and v > 0):
         raise ValueError(f"{what} must be more than 0, got {value}")
@@ -105,8 +105,8 @@ def frame_times(
     """Race time of every frame: one every ``speed / fps`` seconds from the start, the last on
     the last finish, then that frame held ``hold_s`` seconds of playback.  There are
     ``ceil(T * fps / speed) + 1 + round(hold_s * fps)`` frames for a race of ``T`` seconds."""
-    speed = _positive(speed, "speed")
-    fps = _positive(fps, "fps")
+    speed = check_positive(speed, "speed")
+    fps = check_positive(fps, "fps")
     t_end = end_time(result)
     step = speed / fps
     n = math.ceil(t_end / step - 1e-9) + 1
@@ -200,7 +200,7 @@ class RaceView:
         )
 
 
-def _track_and_lane(result: Result, scenario: Scenario | None) -> tuple[Track, float]:
+def track_and_lane(result: Result, scenario: Scenario | None) -> tuple[Track, float]:
     if scenario is None:
         return Track(lap_m=result.lap_m), LANE_M
     return scenario.track, scenario.lane_m
@@ -212,5 +212,5 @@ def frame_state(
     """What the frame at race time ``t`` shows (see :class:`FrameState`): positions
     interpolated in the traces, mapped onto the scenario's track (default: the standard track
     of the race's lap), captions of the decisions of the last ``caption_s`` seconds."""
-    track, lane = _track_and_lane(result, scenario)
+    track, lane = track_and_lane(result, scenario)
     return RaceView(result, track, lane).state(t, caption_s)

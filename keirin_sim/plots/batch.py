@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from keirin_sim.plots.style import (
     KeirinFigure,
-    _m_to_go_marks,
+    m_to_go_marks,
     new_figure,
     rider_colors,
     style_axes,
@@ -142,7 +142,7 @@ def _catch_panel(ax: Axes, summary: Summary) -> None:
     left = max(top, float(catch.max()) if len(catch) else 0.0)
     ax.set_xlim(min(race_m, left + lap_m / 10.0), 0.0)
     if s.race_m and s.lap_m:
-        _m_to_go_marks(ax, s.race_m, s.lap_m, s.pull_off_m_to_go or 0.0, "x")
+        m_to_go_marks(ax, s.race_m, s.lap_m, s.pull_off_m_to_go or 0.0, "x")
     if len(catch):
         med = float(np.median(catch))
         _median_mark(ax, med, f"median {med:.0f} m")

@@ -237,7 +237,7 @@ CRITICAL_COLOR = "#111111"
 REFERENCE_COLOR = "#1f77b4"
 
 
-def _m_to_go_marks(
+def m_to_go_marks(
     ax: Axes, race_m: float, lap_m: float, pull_off_m: float, axis: str, finish: bool = False
 ) -> None:
     """Lap marks on a metres-to-go axis (``axis`` "x" or "y"): dashed lines at 3 and 2 laps to

@@ -41,9 +41,9 @@ import numpy as np
 
 from keirin_sim.behaviour.general import draw_choices
 from keirin_sim.montecarlo.errors import BatchError
-from keirin_sim.montecarlo.jobs import _Point
-from keirin_sim.montecarlo.runner import _progress_bar, mc_point
-from keirin_sim.montecarlo.sampling import _apply, _sample
+from keirin_sim.montecarlo.jobs import Point
+from keirin_sim.montecarlo.runner import mc_point, progress_bar
+from keirin_sim.montecarlo.sampling import apply_inputs, sample_inputs
 from keirin_sim.montecarlo.tasks import map_tasks
 from keirin_sim.scenario.facts import Fact, FactError, observe, parse_conditions, reference_facts
 from keirin_sim.scenario.loading import load_scenario
@@ -93,11 +93,11 @@ def drawn_choices(scenario: Scenario) -> dict[str, float]:
     return out
 
 
-def _draw(point: _Point, seed: int, run: int) -> dict[str, Any]:
+def draw_run(point: Point, seed: int, run: int) -> dict[str, Any]:
     """Run ``run``: its inputs, the riders' choices and its observation row."""
-    X, P, seeds = _sample(point.plan, seed, [run])
+    X, P, seeds = sample_inputs(point.plan, seed, [run])
     perm = P[0].tolist() if P is not None else None
-    sc = _apply(point.base, point.plan, X[0].tolist(), perm, seeds[0])
+    sc = apply_inputs(point.base, point.plan, X[0].tolist(), perm, seeds[0])
     row: dict[str, Any] = {"run": run}
     for c, v in zip(point.plan.columns, X[0].tolist(), strict=True):
         row[c] = v
@@ -114,8 +114,8 @@ def _draw(point: _Point, seed: int, run: int) -> dict[str, Any]:
     return row
 
 
-def _draw_many(point: _Point, seed: int, runs: Sequence[int]) -> list[dict[str, Any]]:
-    return [_draw(point, seed, r) for r in runs]
+def _draw_many(point: Point, seed: int, runs: Sequence[int]) -> list[dict[str, Any]]:
+    return [draw_run(point, seed, r) for r in runs]
 
 
 def draws(
@@ -358,7 +358,7 @@ def predictive_check(fact: Fact, post: pd.DataFrame, prior: pd.DataFrame) -> dic
     return out
 
 
-def _unknowns(rows: pd.DataFrame, point: _Point) -> tuple[str, ...]:
+def _unknowns(rows: pd.DataFrame, point: Point) -> tuple[str, ...]:
     cols = list(point.plan.columns)
     cols += [c for c in rows.columns if c.startswith("start.")]
     cols += [c for c in rows.columns if c.endswith((".launch_m_to_go", ".tow_gap_m"))]
@@ -401,7 +401,7 @@ def reconstruct(
     held = tuple(f for n, f in known.items() if n not in used)
     pt = mc_point(sc)
     show = progress if progress is not None else _tty()
-    bar = _progress_bar(runs, 0) if show else None
+    bar = progress_bar(runs, 0) if show else None
     t0 = time.perf_counter()
     kept: list[pd.DataFrame] = []
     n_kept = 0

@@ -35,12 +35,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from keirin_sim.montecarlo.sampling import _apply
+from keirin_sim.montecarlo.sampling import apply_inputs
 from keirin_sim.montecarlo.tasks import map_tasks
 from keirin_sim.questions.catch import DEFAULT_TOL_S, critical_hesitation
 from keirin_sim.questions.counterfactual import signed_margin
 from keirin_sim.scenario.scenario import Scenario, ScenarioError
-from keirin_sim.scenario.uncertainty import _build_plan, _Plan, parse_uncertainty
+from keirin_sim.scenario.uncertainty import SamplingPlan, build_plan, parse_uncertainty
 from keirin_sim.simulation import simulate
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -138,7 +138,7 @@ def parse_inputs(scenario: Scenario, params: Sequence[str] | None) -> tuple[Inpu
         raise SensitivityError(
             f"{src}: uncertainty: no [uncertainty] section: give the inputs with --params"
         )
-    plan = _build_plan(scenario, parse_uncertainty(scenario))
+    plan = build_plan(scenario, parse_uncertainty(scenario))
     groups: dict[tuple[str, int], list[int]] = {}
     for k, col in enumerate(plan.nc):
         groups.setdefault(("normal", int(plan.nd[k])), []).append(int(col))
@@ -157,14 +157,17 @@ def parse_inputs(scenario: Scenario, params: Sequence[str] | None) -> tuple[Inpu
     return tuple(out)
 
 
-def _plan(scenario: Scenario, inputs: Sequence[Input]) -> _Plan | None:
-    return None if inputs and inputs[0].kind == "path" else _build_plan(
+def _plan(scenario: Scenario, inputs: Sequence[Input]) -> SamplingPlan | None:
+    return None if inputs and inputs[0].kind == "path" else build_plan(
         scenario, parse_uncertainty(scenario)
     )  # fmt: skip
 
 
 def scenario_at(
-    scenario: Scenario, inputs: Sequence[Input], row: Sequence[float], plan: _Plan | None = None
+    scenario: Scenario,
+    inputs: Sequence[Input],
+    row: Sequence[float],
+    plan: SamplingPlan | None = None,
 ) -> Scenario:
     """The scenario with one sample row of the inputs applied (``plan``: the scenario's
     uncertainty plan, when the inputs are its draws; built if not given)."""
@@ -188,13 +191,13 @@ def scenario_at(
             else:
                 k = uc[c]
                 x[c] = plan.ulo[k] + plan.uw[k] * u
-    return _apply(scenario, plan, x.tolist(), None, scenario.seed)
+    return apply_inputs(scenario, plan, x.tolist(), None, scenario.seed)
 
 
 def _evaluate(
     scenario: Scenario,
     inputs: tuple[Input, ...],
-    plan: _Plan | None,
+    plan: SamplingPlan | None,
     kind: str,
     rider: str | None,
     row: Any,

@@ -120,26 +120,26 @@ RESERVED_NAMES = ("field", "all")
 _BAD_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
 
 
-def _fail(src: str, key: str, msg: str) -> ScenarioError:
+def fail(src: str, key: str, msg: str) -> ScenarioError:
     return ScenarioError(f"{src}: {key}: {msg}")
 
 
 def _number(src: str, key: str, val: Any, lo: float, hi: float, integer: bool = False) -> float:
     if isinstance(val, bool) or not isinstance(val, (int, float)):
         kind = "an integer" if integer else "a number"
-        raise _fail(src, key, f"must be {kind}, got {type(val).__name__} {val!r}")
+        raise fail(src, key, f"must be {kind}, got {type(val).__name__} {val!r}")
     if integer and not isinstance(val, int):
-        raise _fail(src, key, f"must be an integer, got {val!r}")
+        raise fail(src, key, f"must be an integer, got {val!r}")
     if not math.isfinite(val):
-        raise _fail(src, key, f"must be finite, got {val!r}")
+        raise fail(src, key, f"must be finite, got {val!r}")
     if val < lo or val > hi:
-        raise _fail(src, key, f"{val!r} is outside the physical range [{lo:g}, {hi:g}]")
+        raise fail(src, key, f"{val!r} is outside the physical range [{lo:g}, {hi:g}]")
     return val
 
 
-def _table(src: str, key: str, val: Any) -> dict[str, Any]:
+def check_table(src: str, key: str, val: Any) -> dict[str, Any]:
     if not isinstance(val, dict):
-        raise _fail(src, key, f"must be a table, got {type(val).__name__}")
+        raise fail(src, key, f"must be a table, got {type(val).__name__}")
     return val
 
 
@@ -166,7 +166,7 @@ def check_value(
     want = (other or {})[fld]
     types = want if isinstance(want, tuple) else (want,)
     if not isinstance(val, types) or (isinstance(val, bool) and bool not in types):
-        raise _fail(src, key, f"must be {_typename(want)}, got {val!r}")
+        raise fail(src, key, f"must be {_typename(want)}, got {val!r}")
     return val
 
 
@@ -182,7 +182,7 @@ def unknown_key(src: str, key: str, given: str, known: Iterable[str]) -> Scenari
         hit = fold.get(given.casefold().replace("_", ""))
         near = [hit] if hit else []
     hint = f"did you mean {near[0]!r}? " if near else ""
-    return _fail(src, key, f"unknown key ({hint}known: {', '.join(names)})")
+    return fail(src, key, f"unknown key ({hint}known: {', '.join(names)})")
 
 
 def check_variants(src: str, raw: Any, names: Sequence[str]) -> None:
@@ -190,20 +190,20 @@ def check_variants(src: str, raw: Any, names: Sequence[str]) -> None:
     is not in the race, a key no tactic has (the values are checked when the variants are
     raced, keirin_sim.questions.variants)."""
     if not isinstance(raw, list) or not all(isinstance(v, dict) for v in raw):
-        raise _fail(src, "variants", "must be an array of tables ([[variants]])")
+        raise fail(src, "variants", "must be an array of tables ([[variants]])")
     known = ["name", "rider", *TACTIC_BOUNDS, *TACTIC_TYPES]
     for n, v in enumerate(raw):
         pre = f"variants[{n}]"
         who = v.get("rider")
         if who is not None:
             if not isinstance(who, str):
-                raise _fail(src, f"{pre}.rider", f"must be a rider name, got {who!r}")
+                raise fail(src, f"{pre}.rider", f"must be a rider name, got {who!r}")
             if who not in names:
                 import difflib
 
                 near = difflib.get_close_matches(who, list(names), n=1, cutoff=0.6)
                 hint = f"did you mean {near[0]!r}? " if near else ""
-                raise _fail(
+                raise fail(
                     src,
                     f"{pre}.rider",
                     f"{who!r} is not one of the riders ({hint}riders: {', '.join(names)})",
@@ -218,7 +218,7 @@ def check_variants(src: str, raw: Any, names: Sequence[str]) -> None:
                 raise e
 
 
-def _fields(
+def check_fields(
     src: str,
     prefix: str,
     table: dict[str, Any],
@@ -249,7 +249,7 @@ def check_entry(
 
     def bad(fld: str, msg: str) -> ScenarioError:
         if path is None:
-            return _fail(src, f"{pre}.{fld}", msg)
+            return fail(src, f"{pre}.{fld}", msg)
         short = fld.rpartition(".")[2]
         subject = short if short != changed else ""
         if owner and subject:
@@ -258,7 +258,7 @@ def check_entry(
             msg = f"{msg} for {owner}"
         elif subject:
             msg = f"{subject} {msg}"
-        return _fail(src, path, msg)
+        return fail(src, path, msg)
 
     if rider.cp_w >= rider.pmax_w:
         if changed == "pmax_w":
@@ -282,8 +282,8 @@ def check_course(src: str, track: Track, derny: Derny, laps: int, path: str | No
 
     def bad(key: str, msg: str) -> ScenarioError:
         if path is None or path == key:
-            return _fail(src, key if path is None else path, msg)
-        return _fail(src, path, f"{key} {msg}")
+            return fail(src, key if path is None else path, msg)
+        return fail(src, path, f"{key} {msg}")
 
     if track.straight_m <= 0:
         raise bad(
@@ -311,22 +311,22 @@ def check_name(src: str, key: str, name: Any, seen: dict[str, str]) -> str:
     commas), not ``field`` or ``all`` (set_param heads) and not a name in ``seen`` ignoring
     case (``seen`` maps casefolded names to names; this one is added)."""
     if not isinstance(name, str) or not name.strip():
-        raise _fail(src, key, "must be a non-empty string")
+        raise fail(src, key, "must be a non-empty string")
     name = name.strip()
     if len(name) > NAME_MAX_CHARS:
-        raise _fail(src, key, f"is {len(name)} characters long (at most {NAME_MAX_CHARS})")
+        raise fail(src, key, f"is {len(name)} characters long (at most {NAME_MAX_CHARS})")
     for ch in name:
         cat = unicodedata.category(ch)
         if cat in _BAD_CATEGORIES:
             what = unicodedata.name(ch, "control character")
-            raise _fail(src, key, f"{name!r} contains U+{ord(ch):04X} ({what.lower()})")
+            raise fail(src, key, f"{name!r} contains U+{ord(ch):04X} ({what.lower()})")
     if "," in name:
-        raise _fail(src, key, f"{name!r} contains a comma (--riders lists names with commas)")
+        raise fail(src, key, f"{name!r} contains a comma (--riders lists names with commas)")
     if name.casefold() in RESERVED_NAMES:
-        raise _fail(src, key, f"{name!r} is reserved (set_param paths use field.* and all.*)")
+        raise fail(src, key, f"{name!r} is reserved (set_param paths use field.* and all.*)")
     folded = name.casefold()
     if folded in seen:
-        raise _fail(src, key, f"duplicate rider name {name!r} (same as {seen[folded]!r})")
+        raise fail(src, key, f"duplicate rider name {name!r} (same as {seen[folded]!r})")
     seen[folded] = name
     return name
 
@@ -338,7 +338,7 @@ def _plain(src: str, key: str, val: Any) -> None:
         return
     if isinstance(val, (int, float)):
         if not math.isfinite(val):
-            raise _fail(src, key, f"must be finite, got {val!r}")
+            raise fail(src, key, f"must be finite, got {val!r}")
         return
     if isinstance(val, list):
         for i, v in enumerate(val):
@@ -348,7 +348,7 @@ def _plain(src: str, key: str, val: Any) -> None:
         for k, v in val.items():
             _plain(src, f"{key}.{k}", v)
         return
-    raise _fail(
+    raise fail(
         src, key, f"must be a number, string, boolean, list or table, got {type(val).__name__}"
     )
 
@@ -356,20 +356,20 @@ def _plain(src: str, key: str, val: Any) -> None:
 def check_reference(src: str, ref: Any, names: list[str]) -> dict[str, Any]:
     """The ``[reference]`` table (the real result, for checks and charts): its known keys
     checked, the names of ``finish_order`` trimmed; other keys must hold plain finite data."""
-    ref = dict(_table(src, "reference", ref))
+    ref = dict(check_table(src, "reference", ref))
     inf = math.inf
     for k, v in ref.items():
         key = f"reference.{k}"
         if k == "finish_order":
             if not isinstance(v, list) or not v:
-                raise _fail(src, key, "must be a non-empty list of rider names")
+                raise fail(src, key, "must be a non-empty list of rider names")
             order = []
             for i, n in enumerate(v):
                 n = n.strip() if isinstance(n, str) else n
                 if n not in names:
-                    raise _fail(src, f"{key}[{i}]", f"{n!r} is not one of the riders")
+                    raise fail(src, f"{key}[{i}]", f"{n!r} is not one of the riders")
                 if n in order:
-                    raise _fail(src, f"{key}[{i}]", f"{n!r} is given twice")
+                    raise fail(src, f"{key}[{i}]", f"{n!r} is given twice")
                 order.append(n)
             ref[k] = order
         elif k == "winning_margin_s":
@@ -380,29 +380,29 @@ def check_reference(src: str, ref: Any, names: list[str]) -> dict[str, Any]:
             _number(src, key, v, 8.0, 20.0)
         elif k == "winning_move":
             if v not in WINNING_MOVES:
-                raise _fail(src, key, f"{v!r} is not one of {', '.join(WINNING_MOVES)}")
+                raise fail(src, key, f"{v!r} is not one of {', '.join(WINNING_MOVES)}")
         elif k == "lead_at_two_laps_m":
             if isinstance(v, list):
                 if len(v) != 2:
-                    raise _fail(src, key, f"must be one number or [low, high], got {v!r}")
+                    raise fail(src, key, f"must be one number or [low, high], got {v!r}")
                 lo = _number(src, f"{key}[0]", v[0], -inf, inf)
                 hi = _number(src, f"{key}[1]", v[1], -inf, inf)
                 if lo > hi:
-                    raise _fail(src, key, f"low {lo!r} is above high {hi!r}")
+                    raise fail(src, key, f"low {lo!r} is above high {hi!r}")
             else:
                 _number(src, key, v, -inf, inf)
         elif k in ("chase_led_by", "bell_leader", "winner"):
             if not isinstance(v, str) or v.strip() not in names:
-                raise _fail(src, key, f"{v!r} is not one of the riders")
+                raise fail(src, key, f"{v!r} is not one of the riders")
         elif k == "margins_s":  # the gaps at the line of other riders (facts.py)
-            for r, m in _table(src, key, v).items():
+            for r, m in check_table(src, key, v).items():
                 if r.strip() not in names:
-                    raise _fail(src, f"{key}.{r}", f"{r!r} is not one of the riders")
+                    raise fail(src, f"{key}.{r}", f"{r!r} is not one of the riders")
                 _number(src, f"{key}.{r}", m, 0.0, inf)
         elif k == "tolerance":  # each fact's tolerance for keirin-sim reconstruct (facts.py)
-            for f, t in _table(src, key, v).items():
+            for f, t in check_table(src, key, v).items():
                 if _number(src, f"{key}.{f}", t, 0.0, inf) <= 0.0:
-                    raise _fail(src, f"{key}.{f}", f"a tolerance must be positive, got {t!r}")
+                    raise fail(src, f"{key}.{f}", f"a tolerance must be positive, got {t!r}")
         else:
             _plain(src, key, v)
     return ref

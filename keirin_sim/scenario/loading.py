@@ -37,14 +37,14 @@ from keirin_sim.scenario.checks import (
     TOP_BOUNDS,
     TRACK_BOUNDS,
     ScenarioError,
-    _fail,
-    _fields,
-    _table,
     check_course,
     check_entry,
+    check_fields,
     check_name,
     check_reference,
+    check_table,
     check_variants,
+    fail,
     unknown_key,
 )
 from keirin_sim.scenario.scenario import (
@@ -96,65 +96,65 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
         if k not in TOP_KEYS and k not in EXTRA_KEYS:
             raise unknown_key(src, k, k, [*TOP_KEYS, *EXTRA_KEYS])
     if "name" not in data:
-        raise _fail(src, "name", "missing key")
+        raise fail(src, "name", "missing key")
     if not isinstance(data["name"], str) or not data["name"].strip():
-        raise _fail(src, "name", "must be a non-empty string")
-    top = _fields(src, "", {k: data[k] for k in TOP_BOUNDS if k in data}, TOP_BOUNDS)
+        raise fail(src, "name", "must be a non-empty string")
+    top = check_fields(src, "", {k: data[k] for k in TOP_BOUNDS if k in data}, TOP_BOUNDS)
     if "laps" in data and (isinstance(data["laps"], bool) or not isinstance(data["laps"], int)):
-        raise _fail(src, "laps", f"must be an integer, got {data['laps']!r}")
+        raise fail(src, "laps", f"must be an integer, got {data['laps']!r}")
     seed = data.get("seed", 0)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**63:
-        raise _fail(src, "seed", f"must be an integer from 0 to 2**63 - 1, got {seed!r}")
+        raise fail(src, "seed", f"must be an integer from 0 to 2**63 - 1, got {seed!r}")
     track = Track(
-        **_fields(src, "track", _table(src, "track", data.get("track", {})), TRACK_BOUNDS)
+        **check_fields(src, "track", check_table(src, "track", data.get("track", {})), TRACK_BOUNDS)
     )
     derny = Derny(
-        **_fields(src, "derny", _table(src, "derny", data.get("derny", {})), DERNY_BOUNDS)
+        **check_fields(src, "derny", check_table(src, "derny", data.get("derny", {})), DERNY_BOUNDS)
     )
     laps = int(top.get("laps", 6))
     race_m = laps * track.lap_m
     check_course(src, track, derny, laps)
-    rdef_raw = dict(_table(src, "rider_defaults", data.get("rider_defaults", {})))
-    rres = _fields(
+    rdef_raw = dict(check_table(src, "rider_defaults", data.get("rider_defaults", {})))
+    rres = check_fields(
         src,
         "rider_defaults",
         {k: rdef_raw.pop(k) for k in list(rdef_raw) if k in RESULT_BOUNDS or k in RESULT_TYPES},
         RESULT_BOUNDS,
         RESULT_TYPES,
     )
-    rdef = _fields(src, "rider_defaults", rdef_raw, RIDER_BOUNDS, also=RESULT_KEYS)
-    tdef = _fields(
+    rdef = check_fields(src, "rider_defaults", rdef_raw, RIDER_BOUNDS, also=RESULT_KEYS)
+    tdef = check_fields(
         src,
         "tactic_defaults",
-        _table(src, "tactic_defaults", data.get("tactic_defaults", {})),
+        check_table(src, "tactic_defaults", data.get("tactic_defaults", {})),
         TACTIC_BOUNDS,
         TACTIC_TYPES,
     )
     riders_raw = data.get("riders")
     if riders_raw is None:
-        raise _fail(src, "riders", "missing key (give 2 to 9 [[riders]] tables)")
+        raise fail(src, "riders", "missing key (give 2 to 9 [[riders]] tables)")
     if not isinstance(riders_raw, list):
-        raise _fail(src, "riders", "must be an array of tables ([[riders]])")
+        raise fail(src, "riders", "must be an array of tables ([[riders]])")
     if not 2 <= len(riders_raw) <= 9:
-        raise _fail(src, "riders", f"a keirin has 2 to 9 riders, got {len(riders_raw)}")
+        raise fail(src, "riders", f"a keirin has 2 to 9 riders, got {len(riders_raw)}")
     entries = []
     seen: dict[str, str] = {}
     for n, raw in enumerate(riders_raw):
         pre = f"riders[{n}]"
-        raw = dict(_table(src, pre, raw))
+        raw = dict(check_table(src, pre, raw))
         if "name" not in raw:
-            raise _fail(src, f"{pre}.name", "missing key")
+            raise fail(src, f"{pre}.name", "missing key")
         name = check_name(src, f"{pre}.name", raw.pop("name"), seen)
-        tac_raw = _table(src, f"{pre}.tactic", raw.pop("tactic", {}))
-        results = _fields(
+        tac_raw = check_table(src, f"{pre}.tactic", raw.pop("tactic", {}))
+        results = check_fields(
             src, pre, {k: raw.pop(k) for k in list(raw) if k in RESULT_BOUNDS or k in RESULT_TYPES},
             RESULT_BOUNDS, RESULT_TYPES,
         )  # fmt: skip
-        own = _fields(src, pre, raw, RIDER_BOUNDS, also=[*RESULT_KEYS, "name", "tactic"])
+        own = check_fields(src, pre, raw, RIDER_BOUNDS, also=[*RESULT_KEYS, "name", "tactic"])
         rider = _rider_from(
             src, pre, name, {**rdef, **own}, {**rres, **results}, set(own), set(results)
         )
-        tvals = {**tdef, **_fields(src, f"{pre}.tactic", tac_raw, TACTIC_BOUNDS, TACTIC_TYPES)}
+        tvals = {**tdef, **check_fields(src, f"{pre}.tactic", tac_raw, TACTIC_BOUNDS, TACTIC_TYPES)}
         tac = Tactic(**tvals)
         check_entry(src, pre, rider, tac, race_m)
         entries.append(Entry(rider, tac))
@@ -162,20 +162,20 @@ def parse_scenario(data: dict[str, Any], source: str = "<memory>") -> Scenario:
     attacker = data.get("attacker")
     if attacker is not None:
         if not isinstance(attacker, str):
-            raise _fail(src, "attacker", f"must be a rider name, got {attacker!r}")
+            raise fail(src, "attacker", f"must be a rider name, got {attacker!r}")
         attacker = attacker.strip()
         if attacker not in names:
             near = [m for m in names if m.casefold() == attacker.casefold()]
             hint = f" (did you mean {near[0]!r}?)" if near else ""
-            raise _fail(src, "attacker", f"{attacker!r} is not one of the riders{hint}")
+            raise fail(src, "attacker", f"{attacker!r} is not one of the riders{hint}")
     reference = check_reference(src, data.get("reference", {}), names)
     rho = float(top.get("air_density", AIR_DENSITY))
     if "conditions" in data:
-        cond = _fields(
-            src, "conditions", _table(src, "conditions", data["conditions"]), CONDITIONS_BOUNDS
+        cond = check_fields(
+            src, "conditions", check_table(src, "conditions", data["conditions"]), CONDITIONS_BOUNDS
         )
         if "air_density" in top:
-            raise _fail(src, "conditions", "give air_density or [conditions], not both")
+            raise fail(src, "conditions", "give air_density or [conditions], not both")
         rho = air_density_from(**cond)
     extra = {k: data[k] for k in EXTRA_KEYS if k in data}
     if "variants" in extra:  # a rider not in the race fails on load, whatever the command
@@ -242,7 +242,7 @@ def _rider_from(
     sex = results.get("sex", "men")
     if sex not in SEXES:
         where = pre if "sex" in own_results else "rider_defaults"
-        raise _fail(src, f"{where}.sex", f"must be one of {', '.join(SEXES)}, got {sex!r}")
+        raise fail(src, f"{where}.sex", f"must be one of {', '.join(SEXES)}, got {sex!r}")
     if (
         t200 is None
         and "kilo_s" not in results
@@ -255,7 +255,7 @@ def _rider_from(
         for k in ("kilo_s", "times_air_density"):  # (a sex alone is harmless beside
             if k in results:  # hand-set physiology)
                 where = pre if k in own_results else "rider_defaults"
-                raise _fail(src, f"{where}.{k}", "needs flying_200_s beside it")
+                raise fail(src, f"{where}.{k}", "needs flying_200_s beside it")
         if sex == "men":
             return Rider(name=name, **vals)  # Rider's defaults are the default elite man
         # what is not given by hand comes from the default elite rider of the file's sex
@@ -265,7 +265,7 @@ def _rider_from(
     for k in CALIBRATED_FIELDS:
         if k in vals:
             where = pre if k in own else "rider_defaults"
-            raise _fail(
+            raise fail(
                 src, f"{where}.{k}", "is calibrated from flying_200_s: give one or the other"
             )
     try:
@@ -278,7 +278,7 @@ def _rider_from(
             air_density=results.get("times_air_density", SEA_LEVEL_AIR_DENSITY),
         )
     except CalibrationError as exc:
-        raise _fail(src, f"{pre}.flying_200_s", str(exc)) from None
+        raise fail(src, f"{pre}.flying_200_s", str(exc)) from None
     keep = {k: vals[k] for k in ("crr", "efficiency") if k in vals}
     return replace(cal.rider, name=name, **keep)
 
@@ -327,9 +327,9 @@ def _with_base(data: dict[str, Any], src: str, folder: Path | None, depth: int =
         return data
     base = data["base"]
     if not isinstance(base, str) or not base:
-        raise _fail(src, "base", f"must be a scenario file name, got {base!r}")
+        raise fail(src, "base", f"must be a scenario file name, got {base!r}")
     if depth > 8:
-        raise _fail(src, "base", "chain of base scenarios is too deep (a cycle?)")
+        raise fail(src, "base", "chain of base scenarios is too deep (a cycle?)")
     cand = (folder / base) if folder is not None else None
     if cand is not None and cand.is_file():
         bdata, bsrc, bfolder = _read_toml(cand)
@@ -337,7 +337,7 @@ def _with_base(data: dict[str, Any], src: str, folder: Path | None, depth: int =
         ref = shipped_dir().joinpath(base)
         bdata, bsrc, bfolder = tomllib.loads(ref.read_text(encoding="utf-8-sig")), base, None
     else:
-        raise _fail(src, "base", f"{base!r} not found beside the file or among shipped scenarios")
+        raise fail(src, "base", f"{base!r} not found beside the file or among shipped scenarios")
     merged = dict(_with_base(bdata, bsrc, bfolder, depth + 1))
     for k, v in data.items():
         if k == "base":

@@ -100,38 +100,42 @@ class Uncertainty:
     lot_among: tuple[str, ...] = ()
 
 
-def _err(src: str, key: str, msg: str) -> ScenarioError:
+def uncertainty_error(src: str, key: str, msg: str) -> ScenarioError:
     return ScenarioError(" ".join(f"{src}: {key}: {msg}".split()))
 
 
 def _num(src: str, key: str, v: Any) -> float:
     if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise _err(src, key, f"must be a finite number, got {v!r}")
+        raise uncertainty_error(src, key, f"must be a finite number, got {v!r}")
     return float(v)
 
 
 def _parse_dist(src: str, key: str, raw: Any, group: bool) -> Dist:
     if not isinstance(raw, dict):
-        raise _err(src, key, f'must be a table like {{dist = "normal", sd = 60}}, got {raw!r}')
+        raise uncertainty_error(
+            src, key, f'must be a table like {{dist = "normal", sd = 60}}, got {raw!r}'
+        )
     kind = raw.get("dist")
     if kind is None:
-        raise _err(src, f"{key}.dist", f"missing key (one of {', '.join(DISTS)})")
+        raise uncertainty_error(src, f"{key}.dist", f"missing key (one of {', '.join(DISTS)})")
     if kind not in DISTS:
-        raise _err(src, f"{key}.dist", f"{kind!r} is not one of {', '.join(DISTS)}")
+        raise uncertainty_error(src, f"{key}.dist", f"{kind!r} is not one of {', '.join(DISTS)}")
     allowed = _SPEC_KEYS[kind]
     vals: dict[str, Any] = {}
     for k, v in raw.items():
         if k == "dist":
             continue
         if k not in allowed:
-            raise _err(
+            raise uncertainty_error(
                 src, f"{key}.{k}", f"unknown key for a {kind} spec (known: {', '.join(allowed)})"
             )
         if k == "shared":
             if not group:
-                raise _err(src, f"{key}.shared", "only for [uncertainty.field] and .all")
+                raise uncertainty_error(
+                    src, f"{key}.shared", "only for [uncertainty.field] and .all"
+                )
             if not isinstance(v, bool):
-                raise _err(src, f"{key}.shared", f"must be true or false, got {v!r}")
+                raise uncertainty_error(src, f"{key}.shared", f"must be true or false, got {v!r}")
             vals[k] = v
         else:
             vals[k] = _num(src, f"{key}.{k}", v)
@@ -139,26 +143,32 @@ def _parse_dist(src: str, key: str, raw: Any, group: bool) -> Dist:
     if kind == "normal":
         given = [k for k in ("sd", "rel_sd") if k in vals]
         if len(given) != 1:
-            raise _err(src, key, "give exactly one of sd and rel_sd")
+            raise uncertainty_error(src, key, "give exactly one of sd and rel_sd")
         if vals[given[0]] <= 0:
-            raise _err(src, f"{key}.{given[0]}", f"must be positive, got {vals[given[0]]!r}")
+            raise uncertainty_error(
+                src, f"{key}.{given[0]}", f"must be positive, got {vals[given[0]]!r}"
+            )
         if d.rel_sd is not None and d.rel_sd > 1:
-            raise _err(src, f"{key}.rel_sd", f"is a fraction of the value, got {d.rel_sd!r}")
+            raise uncertainty_error(
+                src, f"{key}.rel_sd", f"is a fraction of the value, got {d.rel_sd!r}"
+            )
     else:
         forms = [k for k in ("plus_minus", "rel_plus_minus") if k in vals]
         bounds = [k for k in ("low", "high") if k in vals]
         if bounds and forms or len(forms) > 1 or (not forms and len(bounds) != 2):
-            raise _err(src, key, "give low and high, or plus_minus, or rel_plus_minus")
+            raise uncertainty_error(src, key, "give low and high, or plus_minus, or rel_plus_minus")
         if forms and vals[forms[0]] <= 0:
-            raise _err(src, f"{key}.{forms[0]}", f"must be positive, got {vals[forms[0]]!r}")
+            raise uncertainty_error(
+                src, f"{key}.{forms[0]}", f"must be positive, got {vals[forms[0]]!r}"
+            )
         if d.rel_plus_minus is not None and d.rel_plus_minus > 1:
-            raise _err(
+            raise uncertainty_error(
                 src,
                 f"{key}.rel_plus_minus",
                 f"is a fraction of the value, got {d.rel_plus_minus!r}",
             )
     if d.low is not None and d.high is not None and not d.low < d.high:
-        raise _err(src, f"{key}.high", f"{d.high!r} must be above low {d.low!r}")
+        raise uncertainty_error(src, f"{key}.high", f"{d.high!r} must be above low {d.low!r}")
     return d
 
 
@@ -172,7 +182,7 @@ def parse_uncertainty(
     src = scenario.source
     raw = scenario.extra.get("uncertainty", {}) if table is None else table
     if not isinstance(raw, Mapping):
-        raise _err(src, "uncertainty", "must be a table ([uncertainty])")
+        raise uncertainty_error(src, "uncertainty", "must be a table ([uncertainty])")
     names = scenario.names
     specs: list[tuple[str, str, Dist, str]] = []
     start_order = "fixed"
@@ -184,7 +194,7 @@ def parse_uncertainty(
                 lot_among = _partial_lot(src, key, v, names)
                 start_order = "lot"
             elif v not in START_ORDERS:
-                raise _err(
+                raise uncertainty_error(
                     src,
                     key,
                     f"{v!r} is not one of {', '.join(map(repr, START_ORDERS))} "
@@ -196,21 +206,21 @@ def parse_uncertainty(
             specs.append(("", k, _parse_dist(src, key, v, False), key))
         elif k in ("field", "all") or k in names:
             if not isinstance(v, Mapping):
-                raise _err(src, key, "must be a table of field = {dist = ...} specs")
+                raise uncertainty_error(src, key, "must be a table of field = {dist = ...} specs")
             for f, spec in v.items():
                 fkey = f"{key}.{f}"
                 if f not in RIDER_BOUNDS and f not in TACTIC_BOUNDS:
                     known = ", ".join([*RIDER_BOUNDS, *TACTIC_BOUNDS])
-                    raise _err(
+                    raise uncertainty_error(
                         src, fkey, f"not an uncertain rider or tactic field (known: {known})"
                     )
                 specs.append((k, f, _parse_dist(src, fkey, spec, k in ("field", "all")), fkey))
         elif isinstance(v, Mapping) and "dist" not in v:
-            raise _err(
+            raise uncertainty_error(
                 src, key, f"no rider named {k!r} (riders: {', '.join(names)}; or use field, all)"
             )
         else:
-            raise _err(
+            raise uncertainty_error(
                 src,
                 key,
                 f"unknown key (known: start_order, {', '.join(TOP_UNCERTAIN)}, "
@@ -218,7 +228,7 @@ def parse_uncertainty(
             )
     unc = Uncertainty(tuple(specs), start_order, lot_among)
     if check:
-        _build_plan(scenario, unc)  # nominal values, bounds and spreads of this scenario
+        build_plan(scenario, unc)  # nominal values, bounds and spreads of this scenario
     return unc
 
 
@@ -226,21 +236,23 @@ def _partial_lot(src: str, key: str, v: Mapping[str, Any], names: list[str]) -> 
     """``{lot = ["A", "B"...]}``: at least two distinct riders of the scenario."""
     extra = [k for k in v if k != "lot"]
     if extra:
-        raise _err(src, f"{key}.{extra[0]}", 'unknown key (known: lot = ["rider", ...])')
+        raise uncertainty_error(
+            src, f"{key}.{extra[0]}", 'unknown key (known: lot = ["rider", ...])'
+        )
     among = v.get("lot")
     if not isinstance(among, list) or len(among) < 2:
-        raise _err(src, f"{key}.lot", f"must list two or more riders, got {among!r}")
+        raise uncertainty_error(src, f"{key}.lot", f"must list two or more riders, got {among!r}")
     for n in among:
         if n not in names:
-            raise _err(src, f"{key}.lot", f"{n!r} is not one of the riders")
+            raise uncertainty_error(src, f"{key}.lot", f"{n!r} is not one of the riders")
     if len(set(among)) < len(among):
-        raise _err(src, f"{key}.lot", "a rider is given twice")
+        raise uncertainty_error(src, f"{key}.lot", "a rider is given twice")
     return tuple(among)
 
 
 # --- sampling plan ---------------------------------------------------------------------------
 @dataclass(frozen=True)
-class _Plan:
+class SamplingPlan:
     """How to draw one run's inputs and apply them (built once per grid point)."""
 
     columns: tuple[str, ...]
@@ -288,7 +300,7 @@ def _cp_pmax_pairs(src: str, cols: list[dict[str, Any]], names: list[str]) -> tu
         n = min(len(a), len(b))
         ok = float(np.mean(a[:n] < b[:n] - 1.0)) if n else 0.0
         if ok < MIN_ACCEPTANCE:
-            raise _err(
+            raise uncertainty_error(
                 src,
                 cols[kc]["key"],
                 f"cp_w must stay below pmax_w for {names[i]}: only {100 * ok:.2g} % of the "
@@ -302,7 +314,7 @@ def _phi(x: float) -> float:
     return 0.5 * math.erfc(-x / math.sqrt(2.0))
 
 
-def _targets(scenario: Scenario, target: str) -> list[int]:
+def param_targets(scenario: Scenario, target: str) -> list[int]:
     names = scenario.names
     if target == "":
         return [-1]
@@ -313,9 +325,9 @@ def _targets(scenario: Scenario, target: str) -> list[int]:
     return [names.index(target)]
 
 
-def _build_plan(
+def build_plan(
     scenario: Scenario, unc: Uncertainty, overridden: frozenset[tuple[int, str]] = frozenset()
-) -> _Plan:
+) -> SamplingPlan:
     """Resolve the specs against ``scenario`` (nominal values, bounds); ``overridden``
     ``(rider index or -1, field)`` pairs are set by a sweep and not sampled."""
     src = scenario.source
@@ -324,7 +336,7 @@ def _build_plan(
     chosen: dict[tuple[int, str], tuple[int, Dist, str, tuple[str, str] | None]] = {}
     for target, fld, d, key in unc.specs:
         lv = level.get(target, 2)
-        for i in _targets(scenario, target):
+        for i in param_targets(scenario, target):
             if (i, fld) in overridden:
                 continue
             prev = chosen.get((i, fld))
@@ -346,7 +358,7 @@ def _build_plan(
             lo, hi = (RIDER_BOUNDS if kind == "rider" else TACTIC_BOUNDS)[fld]
             name = f"{names[i]}.{fld}"
             if fld == "flying_200_s" and e.rider.source != "calibrated":
-                raise _err(
+                raise uncertainty_error(
                     scenario.source,
                     key,
                     f"{names[i]} has hand-set physiology: form on the day (flying_200_s) can"
@@ -397,7 +409,7 @@ def _build_plan(
             or (d.dist == "normal" and d.mean is None)
         )
         if needs_nominal and nominal is None:
-            raise _err(
+            raise uncertainty_error(
                 src,
                 key,
                 f"{c['fld']} is not set{who}, so there is no value to centre "
@@ -410,10 +422,12 @@ def _build_plan(
         if d.dist == "normal":
             mu = float(nominal) if d.mean is None else d.mean
             if not lo <= mu <= hi:
-                raise _err(src, f"{key}.mean", f"{mu:g} is outside the physical range {phys}{who}")
+                raise uncertainty_error(
+                    src, f"{key}.mean", f"{mu:g} is outside the physical range {phys}{who}"
+                )
             sd = d.sd if d.sd is not None else d.rel_sd * abs(float(nominal))
             if not sd > 0:
-                raise _err(
+                raise uncertainty_error(
                     src,
                     f"{key}.rel_sd",
                     f"{c['fld']} is {nominal!r}{who}, so a relative spread is zero: give sd",
@@ -421,7 +435,9 @@ def _build_plan(
             lo = lo if d.low is None else max(lo, d.low)
             hi = hi if d.high is None else min(hi, d.high)
             if not lo < hi:
-                raise _err(src, key, f"low/high leave nothing of the physical range {phys}{who}")
+                raise uncertainty_error(
+                    src, key, f"low/high leave nothing of the physical range {phys}{who}"
+                )
             c.update(mu=mu, sd=sd, lo=lo, hi=hi)
         else:
             if d.low is not None:
@@ -434,7 +450,7 @@ def _build_plan(
                 )
                 a, b = float(nominal) - w, float(nominal) + w
                 if not w > 0:
-                    raise _err(
+                    raise uncertainty_error(
                         src,
                         f"{key}.rel_plus_minus",
                         f"{c['fld']} is {nominal!r}{who}, "
@@ -442,7 +458,9 @@ def _build_plan(
                     )
             a, b = max(a, lo), min(b, hi)
             if not a < b:
-                raise _err(src, key, f"the range lies outside the physical range {phys}{who}")
+                raise uncertainty_error(
+                    src, key, f"the range lies outside the physical range {phys}{who}"
+                )
             c.update(lo=a, hi=b)
     # draws: one per column, or one per shared group
     normal_draw: dict[Any, int] = {}
@@ -461,7 +479,7 @@ def _build_plan(
         acc = _phi(zhi) - _phi(zlo) if zhi > zlo else 0.0
         if acc < MIN_ACCEPTANCE:
             c = cols[ncols[pos[0]]]
-            raise _err(
+            raise uncertainty_error(
                 src,
                 c["key"],
                 f"only {100 * acc:.2g} % of the draws fall inside the "
@@ -481,7 +499,7 @@ def _build_plan(
             apply.append((i, rf, tf))
     f64 = lambda xs: np.array(xs, dtype=np.float64)  # noqa: E731
     i64 = lambda xs: np.array(xs, dtype=np.int64)  # noqa: E731
-    return _Plan(
+    return SamplingPlan(
         columns=tuple(c["name"] for c in cols),
         lo=f64([c["lo"] for c in cols]),
         hi=f64([c["hi"] for c in cols]),

@@ -98,9 +98,9 @@ def _all_riders(sc, **changes):
 def test_a_field_a_kind_is_said_to_ignore_changes_nothing(kind):
     """``ignores`` is what a sweep's "changes nothing" note and the docs rest on: every field it
     says a kind ignores leaves a race of riders of that kind exactly as it was."""
-    from keirin_sim.model.tactic import _SPECIFIC, ignores
+    from keirin_sim.model.tactic import SPECIFIC, ignores
 
-    assert set(CHANGED) == set(_SPECIFIC)
+    assert set(CHANGED) == set(SPECIFIC)
     base = _all_riders(load_scenario(), kind=kind)
     want = simulate(base, traces=False).finish_times
     ignored = [f for f in CHANGED if ignores(kind, f)]

@@ -13,7 +13,7 @@ from cli_helpers import run_cli
 from keirin_sim import cli, load_scenario
 from keirin_sim.model.tactic import ignores
 from keirin_sim.montecarlo import run_batch, sweep
-from keirin_sim.montecarlo.executors import TooManyWorkersWarning, _workers, cores
+from keirin_sim.montecarlo.executors import TooManyWorkersWarning, cores, worker_count
 
 
 def test_attacker_follows_the_catch_without_changing_the_races():
@@ -39,10 +39,10 @@ def test_attacker_in_a_sweep_leaves_field_as_the_scenarios():
 
 def test_workers_are_capped_at_the_cores():
     with pytest.warns(TooManyWorkersWarning, match=f"using {cores()}"):
-        assert _workers(cores() + 5) == cores()
+        assert worker_count(cores() + 5) == cores()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert _workers(1) == 1
+        assert worker_count(1) == 1
 
 
 def test_cli_notes_the_workers_cap(capsys):

@@ -675,25 +675,25 @@ def test_sigterm_or_a_killed_worker_keeps_a_valid_file(tmp_path, how, reference_
 def test_chunks_of_another_version_are_not_resumed(monkeypatch):
     """Another engine gives other rows: the chunk fingerprint holds the package version."""
     import keirin_sim
-    from keirin_sim.montecarlo.jobs import _mc_job
-    from keirin_sim.montecarlo.storage import _fingerprint
+    from keirin_sim.montecarlo.jobs import mc_job
+    from keirin_sim.montecarlo.storage import job_fingerprint
 
-    job = _mc_job(keirin_sim.load_scenario(), 100, 7)
-    here = _fingerprint(job)
-    assert _fingerprint(job) == here
+    job = mc_job(keirin_sim.load_scenario(), 100, 7)
+    here = job_fingerprint(job)
+    assert job_fingerprint(job) == here
     monkeypatch.setattr(keirin_sim.montecarlo.storage, "__version__", "0.0.1")
-    assert _fingerprint(job) != here
+    assert job_fingerprint(job) != here
 
 
 def test_chunks_of_another_step_are_not_resumed():
     """A batch resumed with another --dt would mix steps: the fingerprint holds the step."""
     import keirin_sim
-    from keirin_sim.montecarlo.jobs import _mc_job
-    from keirin_sim.montecarlo.storage import _fingerprint
+    from keirin_sim.montecarlo.jobs import mc_job
+    from keirin_sim.montecarlo.storage import job_fingerprint
 
     sc = keirin_sim.load_scenario()
-    here = _fingerprint(_mc_job(sc, 100, 7))
-    assert _fingerprint(_mc_job(dataclasses.replace(sc, dt_s=0.2), 100, 7)) != here
+    here = job_fingerprint(mc_job(sc, 100, 7))
+    assert job_fingerprint(mc_job(dataclasses.replace(sc, dt_s=0.2), 100, 7)) != here
 
 
 # --- the tables: to_dataframe, the tidy long view -------------------------------------------

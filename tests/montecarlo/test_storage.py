@@ -101,7 +101,7 @@ def test_chunk_temp_names_are_unique_per_writer(tmp_path, monkeypatch):
 
 def test_a_write_error_mid_batch_is_one_line_and_keeps_the_chunks(tmp_path, capsys, monkeypatch):
     out = tmp_path / "runs.parquet"
-    real = storage._Parts.write
+    real = storage.ChunkParts.write
     calls = []
 
     def failing(self, key, table):
@@ -110,13 +110,13 @@ def test_a_write_error_mid_batch_is_one_line_and_keeps_the_chunks(tmp_path, caps
             raise PermissionError(1, "Operation not permitted")
         return real(self, key, table)
 
-    monkeypatch.setattr(storage._Parts, "write", failing)
+    monkeypatch.setattr(storage.ChunkParts, "write", failing)
     argv = ["mc", "--runs", 60, "--seed", 3, "--workers", 1, "--chunk-size", 10, "--out", out]
     rc, _, err = run_cli(capsys, *argv)
     one_line(rc, err, "runs.parquet.parts", "Operation not permitted", "--resume")
     assert len(list(parts_dir(out).glob("chunk-*.parquet"))) == 2
     assert not (tmp_path / "runs.parquet.lock").exists()
-    monkeypatch.setattr(storage._Parts, "write", real)
+    monkeypatch.setattr(storage.ChunkParts, "write", real)
     rc, stdout, err = run_cli(capsys, *argv, "--resume")
     assert rc == 0, err
     assert "over the 40 raced now, 20 resumed" in stdout  # the rate counts only this run's
@@ -198,7 +198,7 @@ def test_bad_batch_replays_are_one_line(tmp_path, capsys):
 def _interrupt_after(monkeypatch, n):
     """Ctrl-C once ``n`` chunks are written (a real interrupted batch: out consolidated, the
     chunks kept)."""
-    real = storage._Parts.write
+    real = storage.ChunkParts.write
     calls = []
 
     def write(self, key, table):
@@ -207,7 +207,7 @@ def _interrupt_after(monkeypatch, n):
         calls.append(key)
         return real(self, key, table)
 
-    monkeypatch.setattr(storage._Parts, "write", write)
+    monkeypatch.setattr(storage.ChunkParts, "write", write)
     return real
 
 
@@ -225,7 +225,7 @@ def test_an_interrupted_file_says_so_and_load_runs_warns(tmp_path, capsys, monke
         assert len(load_runs(out)) == 20
     with pytest.raises(BatchError, match="interrupted batch: 20 of 60"):
         load_runs(out, incomplete="raise")
-    monkeypatch.setattr(storage._Parts, "write", real)
+    monkeypatch.setattr(storage.ChunkParts, "write", real)
     rc, _, err = run_cli(capsys, *MC60, "--out", out, "--resume")
     assert rc == 0, err
     meta = batch_metadata(out)
@@ -243,7 +243,7 @@ def test_a_damaged_chunk_is_named_and_racing_it_again_recovers(tmp_path, capsys,
     real = _interrupt_after(monkeypatch, 3)
     rc, _, _ = run_cli(capsys, *MC60, "--out", out)
     assert rc == 130
-    monkeypatch.setattr(storage._Parts, "write", real)
+    monkeypatch.setattr(storage.ChunkParts, "write", real)
     chunk = parts_dir(out) / "chunk-000000-0000000010.parquet"
     with open(chunk, "r+b") as fh:
         fh.truncate(1000)
@@ -262,7 +262,7 @@ def test_a_chunk_with_missing_rows_is_damaged_too(tmp_path, capsys, monkeypatch)
     out = tmp_path / "runs.parquet"
     real = _interrupt_after(monkeypatch, 2)
     run_cli(capsys, *MC60, "--out", out)
-    monkeypatch.setattr(storage._Parts, "write", real)
+    monkeypatch.setattr(storage.ChunkParts, "write", real)
     chunk = parts_dir(out) / "chunk-000000-0000000000.parquet"
     pq.write_table(pq.read_table(chunk).slice(0, 4), chunk)
     rc, _, err = run_cli(capsys, *MC60, "--out", out, "--resume")
@@ -303,19 +303,19 @@ def test_tasks_are_generated_as_the_executor_asks(monkeypatch):
 
     from keirin_sim import load_scenario
     from keirin_sim.montecarlo import runner
-    from keirin_sim.montecarlo.jobs import MAX_RUNS, _mc_job
+    from keirin_sim.montecarlo.jobs import MAX_RUNS, mc_job
 
-    job = _mc_job(load_scenario(None), MAX_RUNS, 0)
+    job = mc_job(load_scenario(None), MAX_RUNS, 0)
     it = runner._tasks(job, 1000, set())
     assert isinstance(it, types.GeneratorType)
     assert next(it)[1:] == (0, 1000) and next(it)[1:] == (1000, 2000)
     seen = []
-    real = runner._Serial.run
+    real = runner.SerialExecutor.run
 
     def spy(self, tasks):
         seen.append(tasks)
         return real(self, tasks)
 
-    monkeypatch.setattr(runner._Serial, "run", spy)
+    monkeypatch.setattr(runner.SerialExecutor, "run", spy)
     run_batch(None, 20, 1, workers=1, progress=False)
     assert seen and not isinstance(seen[0], (list, tuple))
