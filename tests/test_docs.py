@@ -100,3 +100,20 @@ def test_console_example_prints_what_the_page_shows(ex, tmp_path, monkeypatch):
         assert doc_console.normalise(have, ex.varies) == doc_console.normalise(want, ex.varies), (
             f"{_name(ex.page)}: {cmd}"
         )
+
+
+REPO = "https://github.com/keirin-sim/keirin-sim/blob/main/"
+
+
+def test_readme_links_are_absolute_and_point_at_files_that_exist():
+    """The README is also the package index page, where relative links break: its links are
+    absolute, and each one into the repository names a file of this checkout."""
+    prose = FENCED.sub("", (ROOT / "README.md").read_text())
+    targets = LINK.findall(prose)
+    assert targets and all(re.match(r"https?://", t) for t in targets), targets
+    missing = [
+        t
+        for t in targets
+        if t.startswith(REPO) and not (ROOT / t[len(REPO) :].split("#", 1)[0]).exists()
+    ]
+    assert missing == []
