@@ -67,7 +67,7 @@ def test_example(page, k, code, expected, monkeypatch, capsys):
 
 
 def test_pages_have_links():
-    assert any(page.name == "README.md" for page, _ in LINKS)
+    assert any(page.name == "index.md" for page, _ in LINKS)
 
 
 @pytest.mark.parametrize(
