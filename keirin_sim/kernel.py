@@ -274,8 +274,11 @@ def _fatigued(x, w, pmax, cp, iw0):
     what the fresh envelope allows up to CP."""
     st = _standing(x)
     env = max(pmax * x * (2.0 - x), 0.0) * st
+    r = w * iw0
+    if r >= 1.0:
+        return env  # fresh (most riders for most of a race): no power to take
+    r = max(r, 0.0)
     a = cp / pmax
-    r = min(max(w * iw0, 0.0), 1.0)
     phi = np.sqrt(a + (1.0 - a) * (FADE_FAST * r + (1.0 - FADE_FAST) * r**FADE_SLOW))
     return max(pmax * x * (2.0 * phi - x) * st, min(env, cp))
 
