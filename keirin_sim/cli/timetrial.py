@@ -323,12 +323,18 @@ def format_calibration(cal: Calibration) -> str:
         f"Calibrated {cal.how()}",
         f"  times at air density {_rho(cal.air_density)} kg/m^3",
         "",
-        format_rider(cal.rider, [("reserve decay k", f"{cal.apr_k_per_s:.4f} 1/s")]),
+        format_rider(cal.rider, [("fade rate k", f"{cal.apr_k_per_s:.4f} 1/s")]),
         "",
         table(["Time", "Given s", "Model s", "Residual s"], rows, [False, True, True, True]),
         "(residual: model minus given time)",
         *_residual_note(cal),
     ]
     if cal.kilo_s is None:
-        lines.append(f"Model kilo with this rider: {cal.model_kilo_s:.3f} s")
+        from ..calibration import population_kilo_s
+
+        pop = population_kilo_s(cal.flying_200_s, cal.sex)
+        lines.append(
+            f"Model kilo with this rider: {cal.model_kilo_s:.3f} s (the population relation's "
+            f"kilo, fitted with the fade: {pop:.3f} s, residual {cal.model_kilo_s - pop:+.4f} s)"
+        )
     return "\n".join(lines)

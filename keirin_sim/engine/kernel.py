@@ -165,6 +165,20 @@ FOLLOW_WHEELS = 1
 GAP_BACK_MS = 1.0
 GAP_CLOSE_MS = 4.0
 
+#: Out of the saddle at low cadence (model/rider.py explains and sources them; the same values
+#: as there, which a test checks): the force gain at
+#: zero cadence (Bouillod et al. 2017) and the reciprocal of the relative cadence where the
+#: rider is seated again.
+STAND_GAIN = 0.224
+STAND_IX = 1.0
+#: The fast and slow components of the fade (rider.py): the share of the peak's excess over CP
+#: that fades at the rider's rate k, and the slow component's rate as a share of k.
+FADE_FAST = 0.7
+FADE_SLOW = 0.2
+#: Below this capacity above CP (W) the share of it used is taken against this much instead,
+#: so the drain fades out continuously where the fatigued limit meets CP.  Numerical choice.
+FADE_SOFT_W = 50.0
+
 _DERNY_GAP = np.array([0.0, 2.64, 10.0, 30.0, 50.0, 80.0])
 _DERNY_LEFT = np.array([0.52, 0.52, 0.77, 0.88, 0.93, 1.0])
 # The shelter law (aero.py documents it and fits it): behind a rider at wheel gap g the drag
@@ -323,21 +337,32 @@ def derny_progress(xd, gp):
 
 
 @njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
+def _standing(x):
+    """Force gain out of the saddle at relative cadence ``x`` (rider.py, ``STAND_GAIN``)."""
+    return 1.0 + STAND_GAIN * max(0.0, 1.0 - x * STAND_IX)
+
+
+@njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def envelope(v, pr):
     x = v * 60.0 / pr[PR_DEV] / pr[PR_COPT]
-    return max(pr[PR_PMAX] * x * (2.0 - x), 0.0)
+    return max(pr[PR_PMAX] * x * (2.0 - x), 0.0) * _standing(x)
 
 
 @njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
 def _fatigued(x, w, pmax, cp, iw0):
     """Maximal power at relative cadence ``x`` (cadence over the fresh optimum) with the
     reserve ``w`` left (rider.py explains the law): the force-cadence line shifted down in
-    parallel so that the peak is CP + (Pmax - CP) w / W', never below what the fresh envelope
-    allows up to CP."""
-    env = max(pmax * x * (2.0 - x), 0.0)
+    parallel so that the peak is CP + (Pmax - CP)(f r + (1 - f) r^s), r = w / W', never below
+    what the fresh envelope allows up to CP."""
+    st = _standing(x)
+    env = max(pmax * x * (2.0 - x), 0.0) * st
+    r = w * iw0
+    if r >= 1.0:
+        return env  # fresh (most riders for most of a race): no power to take
+    r = max(r, 0.0)
     a = cp / pmax
-    phi = np.sqrt(a + (1.0 - a) * min(max(w * iw0, 0.0), 1.0))
-    return max(pmax * x * (2.0 * phi - x), min(env, cp))
+    phi = np.sqrt(a + (1.0 - a) * (FADE_FAST * r + (1.0 - FADE_FAST) * r**FADE_SLOW))
+    return max(pmax * x * (2.0 * phi - x) * st, min(env, cp))
 
 
 @njit(cache=CACHE, inline="always", error_model="numpy", fastmath=FASTMATH)
@@ -621,7 +646,10 @@ def deriv(S, D, PR, RC, C, gp, dS, P, order, rank, ahead, gahead, shelter, PF, r
             dS[i, SV] = 0.0  # a rider brought to a crawl stops there; it never rides backwards
         cp = PR[i, PR_CP]
         if p > cp:
-            dS[i, SW] = -(p - cp)
+            # the time-based fade (rider.py): the reserve drains at the fatigued peak's excess
+            # over CP, times the share of the capacity above CP the rider uses
+            u = min((p - cp) / max(plim - cp, FADE_SOFT_W), 1.0)
+            dS[i, SW] = -(PR[i, PR_PMAX] - cp) * min(max(w * RC[i, RC_IW0], 0.0), 1.0) * u
         else:
             dS[i, SW] = (cp - p) * (PR[i, PR_W0] - w) * RC[i, RC_IW0]
         dS[i, SLANE] = dl

@@ -89,24 +89,33 @@ def test_unknown_event_is_an_error(man):
         ride("pursuit", man)
 
 
-def test_all_out_power_follows_the_apr_curve():
-    """At the (fatigue-shifted) optimal cadence the kernel's law gives Weyand et al.'s curve
-    P(t) = CP + (Pmax - CP) exp(-k t) when the reserve is (Pmax - CP) / k."""
-    r = Rider("x", pmax_w=2000.0, cp_w=450.0, w_prime_j=anaerobic_reserve_j(2000.0, 450.0))
+def test_all_out_power_follows_the_two_component_curve():
+    """All out at the (fatigue-shifted) optimal cadence the kernel's law gives
+    P(t) = CP + (Pmax - CP)(f exp(-k t) + (1 - f) exp(-s k t)) when the reserve is
+    (Pmax - CP) / k: Weyand et al.'s APR with a slow component (rider.py)."""
+    from keirin_sim.kernel import FADE_FAST, FADE_SLOW, STAND_GAIN
+
+    k = 0.04
+    r = Rider("x", pmax_w=2000.0, cp_w=450.0, w_prime_j=anaerobic_reserve_j(2000.0, 450.0, k))
     dt, w, t = 0.001, r.w_prime_j, 0.0
     out = {}
-    x_opt = r.cadence_opt_rpm * r.development_m / 60.0  # fresh optimal speed
+    v_opt = r.cadence_opt_rpm * r.development_m / 60.0  # fresh optimal speed
+    a = r.cp_w / r.pmax_w
     while t < 60.0 + dt / 2:
         # the peak of the shifted curve sits at phi * the fresh optimum
-        phi = np.sqrt(r.cp_w / r.pmax_w + (1 - r.cp_w / r.pmax_w) * w / r.w_prime_j)
-        p = float(r.available_power(phi * x_opt, w))
+        q = w / r.w_prime_j
+        phi = np.sqrt(a + (1 - a) * (FADE_FAST * q + (1 - FADE_FAST) * q**FADE_SLOW))
+        p = float(r.available_power(phi * v_opt, w))
         for mark in (10.0, 20.0, 60.0):
             if abs(t - mark) < dt / 2:
-                out[mark] = p
-        w -= (p - r.cp_w) * dt
+                out[mark] = p / (1.0 + STAND_GAIN * (1.0 - phi))  # the seated peak
+        w += float(r.w_balance_rate(p, w, phi * v_opt)) * dt
         t += dt
     for mark, p in out.items():
-        assert p == pytest.approx(apr_power(mark, r.pmax_w, r.cp_w), rel=2e-3), mark
+        g = FADE_FAST * np.exp(-k * mark) + (1 - FADE_FAST) * np.exp(-FADE_SLOW * k * mark)
+        assert p == pytest.approx(r.cp_w + (r.pmax_w - r.cp_w) * g, rel=3e-3), mark
+    # and it is not Weyand's one exponential: the slow component holds more at 60 s
+    assert out[60.0] > apr_power(60.0, r.pmax_w, r.cp_w, k)
 
 
 def test_fatigue_hits_high_cadence_hardest():
