@@ -330,7 +330,7 @@ def format_calibration(cal: Calibration) -> str:
         *_residual_note(cal),
     ]
     if cal.kilo_s is None:
-        from ..calibration import population_kilo_s
+        from keirin_sim.calibration import population_kilo_s
 
         pop = population_kilo_s(cal.flying_200_s, cal.sex)
         lines.append(

@@ -138,8 +138,8 @@ class TableRow:
 def timetrial_table() -> list[TableRow]:
     """Each published time trial against the model's rider calibrated from its flying 200 m
     alone (the kilo from the population fade, not from the kilo itself)."""
-    from .calibration import calibrate
-    from .timetrial import ride
+    from keirin_sim.calibration import calibrate
+    from keirin_sim.engine.timetrial import ride
 
     rows = []
     for name, sex, t200, event, real, note in PUBLISHED:

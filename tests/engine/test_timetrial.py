@@ -93,7 +93,7 @@ def test_all_out_power_follows_the_two_component_curve():
     """All out at the (fatigue-shifted) optimal cadence the kernel's law gives
     P(t) = CP + (Pmax - CP)(f exp(-k t) + (1 - f) exp(-s k t)) when the reserve is
     (Pmax - CP) / k: Weyand et al.'s APR with a slow component (rider.py)."""
-    from keirin_sim.kernel import FADE_FAST, FADE_SLOW, STAND_GAIN
+    from keirin_sim.engine.kernel import FADE_FAST, FADE_SLOW, STAND_GAIN
 
     k = 0.04
     r = Rider("x", pmax_w=2000.0, cp_w=450.0, w_prime_j=anaerobic_reserve_j(2000.0, 450.0, k))

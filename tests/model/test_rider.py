@@ -11,7 +11,7 @@ from keirin_sim.model.rider import Rider, kmh, ms, solo_speed_for_power
 def test_envelope_is_the_published_parabola():
     """Seated (from the optimal cadence up) the envelope is Dorel's parabola; below it the
     standing start's gain lifts it (rider.py)."""
-    from keirin_sim.kernel import STAND_GAIN
+    from keirin_sim.engine.kernel import STAND_GAIN
 
     r = Rider(name="r", pmax_w=1800.0, cadence_opt_rpm=130.0, development_m=8.8)
     v_opt = 130.0 * 8.8 / 60.0
