@@ -8,7 +8,11 @@ PY=${PYTHON:-python3}
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 . .venv/bin/activate
 python -m pip install --quiet --upgrade pip
-python -m pip install --quiet -e ".[dev]"
+# setuptools' editable install of a package at the top of its checkout prints an "Editable
+# installation ... be careful with folders in your working directory with the same name as your
+# package" note (a warning of its class BuildBackendWarning): here that folder *is* the package.
+# Only that note is filtered.
+PYTHONWARNINGS="ignore:Editable installation" python -m pip install --quiet -e ".[dev]"
 ruff check .
 ruff format --check .
 lint-imports --no-cache
