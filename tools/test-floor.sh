@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # The fast suite on the lowest dependency versions pyproject.toml declares
-# (tools/floor-constraints.txt), on Python 3.10 where this machine has it, in a fresh
+# (tools/floor-constraints.txt), on Python 3.11 (the lowest it supports), in a fresh
 # .venv-floor. CI runs it after the full suite on the latest versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${FLOOR_PYTHON:-}
 if [ -z "$PY" ]; then
-  for cand in python3.10 "$HOME/.pyenv/versions/3.10"*/bin/python; do
+  for cand in python3.11 "$HOME/.pyenv/versions/3.11"*/bin/python; do
     if command -v "$cand" >/dev/null 2>&1 && "$cand" -c 'import venv' 2>/dev/null; then
       PY=$cand
       break
@@ -15,7 +15,7 @@ if [ -z "$PY" ]; then
 fi
 if [ -z "$PY" ]; then
   PY=python3
-  echo "test-floor: no Python 3.10 on this machine: the floor versions run on $($PY --version)"
+  echo "test-floor: no Python 3.11 on this machine: the floor versions run on $($PY --version)"
 fi
 rm -rf .venv-floor
 "$PY" -m venv .venv-floor

@@ -6,14 +6,8 @@ as ``ScenarioError("<file>: <key>: <what is wrong>")``; the CLI prints that line
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field, replace
 from typing import Any
-
-if sys.version_info >= (3, 11):
-    pass
-else:  # pragma: no cover
-    pass
 
 from keirin_sim.calibration import with_form
 from keirin_sim.model.derny import Derny
