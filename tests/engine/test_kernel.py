@@ -30,9 +30,10 @@ def test_drag_dominates_and_drafting_saves_energy(tokyo_result):
 @pytest.mark.parametrize("dt", [0.05, 0.1])
 def test_halving_the_step_moves_no_finish_by_more_than_5ms(tokyo, dt):
     """The winner's finish within 5 ms at the scenario's step; every rider's within 30 ms.
-    Since issue 26 a rider swings out at the touch of the wheel, a decision taken on centimetres, so a rider boxed behind the wheel it follows can finish
-    10-25 ms differently from one step to another (Lavreysen in Tokyo: 14 ms at 0.1 s against
-    a 0.005 s run, 0.4 ms at 0.0125 s): a knife edge, recorded in docs/performance.md."""
+    Since issue 26 a rider swings out at the touch of the wheel, a decision taken on
+    centimetres, so a rider boxed behind the wheel it follows can finish 10-25 ms differently
+    from one step to another (Lavreysen in Tokyo: 14 ms at 0.1 s against a 0.005 s run,
+    0.4 ms at 0.0125 s): a knife edge, recorded in docs/performance.md."""
     coarse = simulate(tokyo, traces=False, dt=dt)
     fine = simulate(tokyo, traces=False, dt=dt / 2)
     moved = {r: abs(coarse.finish_times[r] - fine.finish_times[r]) for r in tokyo.names}
