@@ -21,7 +21,7 @@ rm -rf .venv-floor
 "$PY" -m venv .venv-floor
 . .venv-floor/bin/activate
 python -m pip install --quiet --upgrade pip
-python -m pip install --quiet -c tools/floor-constraints.txt -e ".[test]"
+PYTHONWARNINGS="ignore:Editable installation" python -m pip install --quiet -c tools/floor-constraints.txt -e ".[test]"
 echo "test-floor: $(python --version) with $(python -m pip list 2>/dev/null | grep -iE '^(numpy|numba|pandas|pyarrow|matplotlib|simpy) ' | tr -s ' ' | paste -sd, -)"
 # the floor's numba writes its own compile cache, not the one of the latest versions
 export NUMBA_CACHE_DIR="$PWD/.venv-floor/numba-cache"
