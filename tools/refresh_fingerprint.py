@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests" / "montecarlo"))
+sys.path[:0] = [str(ROOT / "tests" / "montecarlo"), str(ROOT / "tests")]
 
 from test_runner_fingerprint import STORED, digest, mc_rows, summary, sweep_rows, toolchain  # noqa: E402
 

@@ -11,31 +11,17 @@ from __future__ import annotations
 
 import hashlib
 import json
-import platform
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from toolchain import toolchain
 
 from keirin_sim.montecarlo import run_batch, sweep
 
 STORED = json.loads((Path(__file__).parents[1] / "data" / "rows_fingerprint.json").read_text())
 SWEEP_PARAMS = ["Jason Kenny.attack_m_to_go=600:750:150", "field.hesitation_s=4,8"]
-
-
-def toolchain() -> dict[str, str]:
-    """What the rows' last bits depend on."""
-    import llvmlite
-    import numba
-
-    return {
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "numpy": np.__version__,
-        "numba": numba.__version__,
-        "llvmlite": llvmlite.__version__,
-    }
 
 
 def digest(df: pd.DataFrame) -> str:
