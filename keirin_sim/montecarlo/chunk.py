@@ -22,7 +22,7 @@ def run_chunk(
     seed: int, point: Point, start: int, stop: int, params: tuple[str, ...] = ()
 ) -> dict[str, np.ndarray]:
     """Simulate runs ``start..stop-1`` of ``point``; columns as numpy arrays (see
-    :func:`run_batch` for the names)."""
+    :func:`~keirin_sim.montecarlo.runner.run_batch` for the names)."""
     plan, base = point.plan, point.base
     names = [e.rider.name for e in base.riders]
     n = len(names)

@@ -131,7 +131,7 @@ def resolve_scenario(
     scenario: Scenario | str | os.PathLike[str] | None, attacker: str | None
 ) -> Scenario:
     """The scenario, loaded if a path; ``attacker`` is checked but not applied: it only
-    chooses whose catch is followed (:func:`_followed`), never who ``field`` means."""
+    chooses whose catch is followed (``_followed``), never who ``field`` means."""
     sc = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     if attacker is not None and attacker not in sc.names:
         raise uncertainty_error(

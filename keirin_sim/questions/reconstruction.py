@@ -19,8 +19,8 @@ enough, and the accepted set is a function of the run indices alone: the same fo
 of workers (docs/reconstruction.md gives the measurement).
 
 Memory is bounded for any number of draws: they stream through in blocks, and only the
-accepted rows (at most ``accept``), a fixed prior sample (the first :data:`PRIOR_SAMPLE`
-draws) and the :data:`NEAREST` nearest misses are kept.
+accepted rows (at most ``accept``), a fixed prior sample (the first ``PRIOR_SAMPLE``
+draws) and the ``NEAREST`` nearest misses are kept.
 """
 
 from __future__ import annotations
