@@ -27,10 +27,10 @@ def simulate(
     """Replay ``scenario`` once.  ``traces=False`` skips the per-step traces (faster; used by
     the Monte Carlo); ``dt`` overrides the kernel step (s); ``policy`` replaces the riders'
     decisions (see :mod:`keirin_sim.engine.controls`)."""
-    return Race(scenario, policy, traces=traces, dt=dt).run()
+    return build_race(scenario, traces=traces, dt=dt, policy=policy).run()
 
 
 def simulate_outcome(scenario: Scenario, dt: float | None = None) -> Outcome:
     """Replay ``scenario`` once without traces and keep only its :class:`Outcome` (the same
     times and catch as :func:`simulate`, without the cost of building a :class:`Result`)."""
-    return Race(scenario, decide, traces=False, dt=dt, keep_log=False).run_outcome()
+    return build_race(scenario, traces=False, dt=dt, keep_log=False).run_outcome()
